@@ -1,0 +1,170 @@
+"""Where an uploaded import file waits between the dry run and the confirmed import.
+
+The admin import is two requests: the first uploads and previews, the second (the confirm step)
+imports. The file must survive in between, and the confirm step only gets back a *name* that went
+through the browser. That name is untrusted input, so every storage here reduces it to a bare
+file name and keeps it inside its own area; a name like ``../../etc/passwd`` can never escape.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from uuid import uuid4
+
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+
+
+def safe_storage_name(name: str | None) -> str | None:
+    """Return ``name`` reduced to its last path component, or ``None`` when there is none.
+
+    Both separators are stripped whatever the platform, because the name may have been written by
+    a browser on another operating system (or by an attacker who tries both).
+    """
+    if name is None:
+        return None
+    base = os.path.basename(str(name).replace("\\", "/"))
+    if base in ("", ".", ".."):
+        return None
+    return base
+
+
+def _as_bytes(data: bytes | str, encoding: str | None) -> bytes:
+    """Storages keep bytes, so text read back can be decoded with the encoding it was given."""
+    if isinstance(data, str):
+        return data.encode(encoding or "utf-8")
+    return bytes(data)
+
+
+class BaseStorage:
+    """Interface of a temporary store: ``save(data)``, ``read()`` and ``remove()``.
+
+    Keyword arguments: ``name`` (the key of an existing entry; a new one is made on ``save`` when
+    absent), ``read_mode`` (``"r"`` to get text back, ``"rb"`` for bytes) and ``encoding`` (used to
+    decode in text mode).
+    """
+
+    def __init__(self, **kwargs):
+        self.name = safe_storage_name(kwargs.get("name"))
+        self.read_mode = kwargs.get("read_mode", "r")
+        self.encoding = kwargs.get("encoding")
+
+    def save(self, data):
+        raise NotImplementedError
+
+    def read(self):
+        raise NotImplementedError
+
+    def remove(self):
+        raise NotImplementedError
+
+    def _decoded(self, raw: bytes | None):
+        """Hand data back as text or bytes according to ``read_mode``."""
+        if raw is None or "b" in self.read_mode:
+            return raw
+        if isinstance(raw, bytes):
+            return raw.decode(self.encoding or "utf-8")
+        return raw
+
+
+class TempFolderStorage(BaseStorage):
+    """Keeps the file in the system temporary directory (the default; fine for one server)."""
+
+    PREFIX = "django-import-export-"
+
+    def save(self, data):
+        payload = _as_bytes(data, self.encoding)
+        if self.name is None:
+            with tempfile.NamedTemporaryFile(prefix=self.PREFIX, delete=False) as handle:
+                handle.write(payload)
+                self.name = os.path.basename(handle.name)
+            return
+        with open(self.get_full_path(), "wb") as handle:
+            handle.write(payload)
+
+    def read(self):
+        if "b" in self.read_mode:
+            with open(self.get_full_path(), "rb") as handle:
+                return handle.read()
+        with open(self.get_full_path(), self.read_mode, encoding=self.encoding) as handle:
+            return handle.read()
+
+    def remove(self):
+        os.remove(self.get_full_path())
+
+    def get_full_path(self) -> str:
+        """Absolute path of the file; refuses any name that would resolve outside the temp dir."""
+        if self.name is None:
+            raise ValueError("This temporary storage has no file name yet; call save() first.")
+        folder = os.path.realpath(tempfile.gettempdir())
+        path = os.path.realpath(os.path.join(folder, self.name))
+        if os.path.dirname(path) != folder:
+            raise ValueError(f"Temporary file name {self.name!r} points outside {folder}.")
+        return path
+
+
+class CacheStorage(BaseStorage):
+    """Keeps the file in Django's cache, which suits several servers sharing one cache.
+
+    Mind the cache's value size limit (memcached refuses values over 1 MB by default).
+    """
+
+    CACHE_LIFETIME = 86400
+    CACHE_PREFIX = "django-import-export-"
+
+    def save(self, data):
+        if self.name is None:
+            self.name = uuid4().hex
+        cache.set(self._key(), data, self.CACHE_LIFETIME)
+
+    def read(self):
+        return self._decoded(cache.get(self._key()))
+
+    def remove(self):
+        cache.delete(self._key())
+
+    def _key(self) -> str:
+        return self.CACHE_PREFIX + (self.name or "")
+
+
+class MediaStorage(BaseStorage):
+    """Keeps the file in a Django storage backend (S3 and the like through django-storages).
+
+    The backend is ``STORAGES["import_export"]`` when the project defines one, the default
+    storage otherwise. Files go into the ``MEDIA_FOLDER`` keyword (``"django-import-export"``).
+    Reading is always binary because remote backends do not promise text mode.
+    """
+
+    _storage = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.read_mode = "rb"
+        self.MEDIA_FOLDER = kwargs.get("MEDIA_FOLDER", "django-import-export")
+        self._configure_storage()
+
+    def _configure_storage(self):
+        from django.core.files.storage import storages
+
+        alias = "import_export" if "import_export" in storages.backends else "default"
+        self._storage = storages[alias]
+
+    def save(self, data):
+        if self.name is None:
+            self.name = uuid4().hex
+        self._storage.save(self.get_full_path(), ContentFile(_as_bytes(data, self.encoding)))
+
+    def read(self):
+        with self._storage.open(self.get_full_path(), mode=self.read_mode) as handle:
+            return handle.read()
+
+    def remove(self):
+        self._storage.delete(self.get_full_path())
+
+    def get_full_path(self) -> str:
+        if self.name is None:
+            raise ValueError("This temporary storage has no file name yet; call save() first.")
+        if self.MEDIA_FOLDER is None:
+            return self.name
+        return os.path.join(self.MEDIA_FOLDER, self.name)
