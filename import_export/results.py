@@ -1,0 +1,282 @@
+"""What an import reports back: one :class:`RowResult` per row, gathered in a :class:`Result`.
+
+The admin's confirmation page, management commands and user code all read these objects, so the
+attribute names and the meaning of each import type are part of the public API.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.encoding import force_str
+from django.utils.functional import cached_property
+from tablib import Dataset
+
+logger = logging.getLogger(__name__)
+
+#: Placeholder shown for a diff column the failing row did not have.
+MISSING_VALUE = "---"
+
+#: Header of the column that ``Result.failed_dataset`` adds to explain each failed row.
+ERROR_COLUMN = "Error"
+
+
+class Error:
+    """An exception caught while importing, kept with the row (and its number) that caused it.
+
+    Keeping the exception object rather than its message lets callers re-raise it or read the
+    traceback later, e.g. when a dry run is shown to a person who then asks for details.
+    """
+
+    def __init__(
+        self, error: BaseException, row: Mapping | None = None, number: int | None = None
+    ) -> None:
+        self.error = error
+        self.row = row
+        self.number = number
+
+    def __repr__(self) -> str:
+        parts = [f"<Error: {self.error!r}"]
+        if self.row is not None:
+            parts.append(f" at row {self.row}")
+        if self.number is not None:
+            parts.append(f" at number {self.number}")
+        return "".join(parts) + ">"
+
+    @cached_property
+    def traceback(self) -> str:
+        """The formatted traceback, computed once because formatting walks every frame."""
+        error = self.error
+        return "".join(traceback.format_exception(type(error), error, error.__traceback__))
+
+
+class RowResult:
+    """The outcome of importing one row: what was done, to which object, and what went wrong."""
+
+    IMPORT_TYPE_UPDATE = "update"
+    IMPORT_TYPE_NEW = "new"
+    IMPORT_TYPE_DELETE = "delete"
+    IMPORT_TYPE_SKIP = "skip"
+    IMPORT_TYPE_ERROR = "error"
+    IMPORT_TYPE_INVALID = "invalid"
+
+    #: The import types of rows that were processed without any error.
+    valid_import_types = frozenset(
+        [IMPORT_TYPE_NEW, IMPORT_TYPE_UPDATE, IMPORT_TYPE_DELETE, IMPORT_TYPE_SKIP]
+    )
+
+    def __init__(self) -> None:
+        #: :class:`Error` objects for exceptions other than validation errors.
+        self.errors: list[Error] = []
+        #: The ``ValidationError`` that made this row invalid, if any.
+        self.validation_error: ValidationError | None = None
+        #: HTML fragments, one per import field, showing what the row changed.
+        self.diff: list[str] | None = None
+        #: One of the ``IMPORT_TYPE_*`` constants.
+        self.import_type: str | None = None
+        #: The raw row, kept only when ``store_row_values`` is set.
+        self.row_values: Mapping = {}
+        #: Primary key of the object, used e.g. for admin log entries.
+        self.object_id: Any = None
+        #: ``str()`` of the object, used e.g. for admin log entries.
+        self.object_repr: str | None = None
+        #: The imported instance, kept only when ``store_instance`` is set.
+        self.instance: Any = None
+        #: A copy of the instance as it was before an update.
+        self.original: Any = None
+        #: 1-based number of the data row in the dataset (set by the import loop).
+        self.number: int | None = None
+
+    def is_update(self) -> bool:
+        return self.import_type == self.IMPORT_TYPE_UPDATE
+
+    def is_new(self) -> bool:
+        return self.import_type == self.IMPORT_TYPE_NEW
+
+    def is_delete(self) -> bool:
+        return self.import_type == self.IMPORT_TYPE_DELETE
+
+    def is_skip(self) -> bool:
+        return self.import_type == self.IMPORT_TYPE_SKIP
+
+    def is_error(self) -> bool:
+        return self.import_type == self.IMPORT_TYPE_ERROR
+
+    def is_invalid(self) -> bool:
+        return self.import_type == self.IMPORT_TYPE_INVALID
+
+    def is_valid(self) -> bool:
+        """True when the row neither raised an error nor failed validation."""
+        return self.import_type in self.valid_import_types
+
+    def add_instance_info(self, instance: Any) -> None:
+        """Remember the id and text of ``instance`` so a log entry can name it after the fact.
+
+        A broken ``__str__`` on a user model must not turn a successful row into an error, so
+        its failure is only logged.
+        """
+        if instance is None:
+            return
+        self.object_id = getattr(instance, "pk", None)
+        try:
+            self.object_repr = force_str(instance)
+        except Exception as exc:
+            logger.debug("could not compute str() of the imported instance: %s", exc)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.import_type} object_id={self.object_id!r}>"
+
+
+def _messages_by_field(validation_error: ValidationError) -> dict[str, list[str]]:
+    """Turn any ``ValidationError`` into ``{field: [messages]}``.
+
+    An error built from a plain message has no field, so its messages go under Django's
+    ``NON_FIELD_ERRORS`` key, the same place a model's ``clean()`` puts them.
+    """
+    if hasattr(validation_error, "error_dict"):
+        return validation_error.message_dict
+    return {NON_FIELD_ERRORS: list(validation_error.messages)}
+
+
+class InvalidRow:
+    """A row that failed validation, with its messages grouped by field."""
+
+    def __init__(self, number: int, validation_error: ValidationError, values: Sequence) -> None:
+        self.number = number
+        self.error = validation_error
+        #: The row's values in the order of ``Result.diff_headers``.
+        self.values = values
+        self.error_dict = _messages_by_field(validation_error)
+
+    @property
+    def field_specific_errors(self) -> dict[str, list[str]]:
+        """Messages that belong to a named field."""
+        return {
+            field: messages
+            for field, messages in self.error_dict.items()
+            if field != NON_FIELD_ERRORS
+        }
+
+    @property
+    def non_field_specific_errors(self) -> list[str]:
+        """Messages about the row as a whole (e.g. from the model's ``clean()``)."""
+        return self.error_dict.get(NON_FIELD_ERRORS, [])
+
+    @property
+    def error_count(self) -> int:
+        return sum(len(messages) for messages in self.error_dict.values())
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__}(row={self.number}, error={self.error!r}, "
+            f"error_count={self.error_count})>"
+        )
+
+
+class ErrorRow:
+    """A row that raised one or more non-validation errors."""
+
+    def __init__(self, number: int, errors: list[Error]) -> None:
+        self.number = number
+        self.errors = errors
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}(row={self.number}, errors={self.errors!r})>"
+
+
+def _error_text(error: Any) -> str:
+    """The message to put in the failed dataset's error column for an ``Error`` or exception."""
+    inner = getattr(error, "error", error)
+    return str(inner)
+
+
+class Result:
+    """Everything an import produced: row results, failures, and counts per import type."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        #: Errors not tied to one row (a hook failed, a bulk write failed, ...).
+        self.base_errors: list[Error] = []
+        #: Column names matching each ``RowResult.diff`` entry.
+        self.diff_headers: list[str] = []
+        #: Row results in dataset order (skipped rows only if ``report_skipped``).
+        self.rows: list[RowResult] = []
+        self.invalid_rows: list[InvalidRow] = []
+        self.error_rows: list[ErrorRow] = []
+        #: The failed rows plus an "Error" column, filled when ``collect_failed_rows`` is set.
+        self.failed_dataset = Dataset()
+        self.totals: OrderedDict[str, int] = OrderedDict(
+            (import_type, 0)
+            for import_type in (
+                RowResult.IMPORT_TYPE_NEW,
+                RowResult.IMPORT_TYPE_UPDATE,
+                RowResult.IMPORT_TYPE_DELETE,
+                RowResult.IMPORT_TYPE_SKIP,
+                RowResult.IMPORT_TYPE_ERROR,
+                RowResult.IMPORT_TYPE_INVALID,
+            )
+        )
+        self.total_rows = 0
+
+    def valid_rows(self) -> list[RowResult]:
+        return [row for row in self.rows if row.import_type in RowResult.valid_import_types]
+
+    def append_row_result(self, row_result: RowResult) -> None:
+        self.rows.append(row_result)
+
+    def append_base_error(self, error: Error) -> None:
+        self.base_errors.append(error)
+
+    def add_dataset_headers(self, headers: Sequence[str] | None) -> None:
+        """Give the failed dataset the input's headers followed by the error column."""
+        self.failed_dataset.headers = list(headers or []) + [ERROR_COLUMN]
+
+    def append_failed_row(self, row: Mapping, error: Any) -> None:
+        self.failed_dataset.append([*row.values(), _error_text(error)])
+
+    def append_invalid_row(
+        self, number: int, row: Mapping, validation_error: ValidationError
+    ) -> None:
+        # The values follow diff_headers so that a table of invalid rows lines up under them.
+        values = tuple(row.get(column, MISSING_VALUE) for column in self.diff_headers)
+        self.invalid_rows.append(
+            InvalidRow(number=number, validation_error=validation_error, values=values)
+        )
+
+    def append_error_row(self, number: int, row: Mapping, errors: list[Error]) -> None:
+        self.error_rows.append(ErrorRow(number=number, errors=errors))
+
+    def increment_row_result_total(self, row_result: RowResult) -> None:
+        if row_result.import_type:
+            self.totals[row_result.import_type] += 1
+
+    def row_errors(self) -> list[tuple[int, list[Error]]]:
+        """``(row number, errors)`` for every row that raised an error.
+
+        The number is the row's position in the dataset when the import loop recorded it, so it
+        stays right even when skipped rows are left out of ``rows``.
+        """
+        return [
+            (row.number if row.number is not None else position, row.errors)
+            for position, row in enumerate(self.rows, 1)
+            if row.errors
+        ]
+
+    def has_errors(self) -> bool:
+        """True if any row, or the import as a whole, raised an error other than validation."""
+        return bool(self.base_errors or self.row_errors())
+
+    def has_validation_errors(self) -> bool:
+        return bool(self.invalid_rows)
+
+    def __iter__(self) -> Iterator[RowResult]:
+        return iter(self.rows)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{kind}={count}" for kind, count in self.totals.items())
+        return f"<{type(self).__name__} rows={self.total_rows} {counts}>"
