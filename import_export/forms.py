@@ -1,0 +1,225 @@
+"""Forms of the admin import and export pages.
+
+Choices of formats and resources are positional: the submitted value is the index of the format
+class (or resource class) in the list the view passed in. Views resolve the index against the same
+list, so a client can only pick among what the view offered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from .tmp_storages import safe_storage_name
+
+
+class ImportExportFormBase(forms.Form):
+    """The two choices every import or export starts with: which resource and which format."""
+
+    resource = forms.ChoiceField(label=_("Resource"), choices=(), required=False)
+    format = forms.ChoiceField(label=_("Format"), choices=())
+
+    def __init__(self, formats: Sequence[type], resources: Sequence[type], **kwargs):
+        super().__init__(**kwargs)
+        self._setup_resource_choice(resources)
+        self._setup_format_choice(formats)
+
+    def _setup_resource_choice(self, resources: Sequence[type]) -> None:
+        """Offer each resource by its display name; with only one there is nothing to choose."""
+        if not resources:
+            raise ValueError("no defined resources")
+        field = self.fields["resource"]
+        field.choices = [(str(i), res.get_display_name()) for i, res in enumerate(resources)]
+        if len(resources) == 1:
+            # The id is kept so scripts looking up #id_resource work with one resource too.
+            field.widget = forms.HiddenInput(attrs={"id": "id_resource"})
+            self.initial["resource"] = "0"
+
+    def _setup_format_choice(self, formats: Sequence[type]) -> None:
+        """Offer each format by title; a single format is shown read-only and preselected."""
+        if not formats:
+            raise ValueError("invalid formats list")
+        field = self.fields["format"]
+        choices = [(str(i), fmt().get_title()) for i, fmt in enumerate(formats)]
+        if len(formats) == 1:
+            field.value = formats[0]().get_title()
+            field.initial = 0
+            field.widget.attrs["readonly"] = True
+        else:
+            choices.insert(0, ("", "---"))
+        field.choices = choices
+
+
+class ImportForm(ImportExportFormBase):
+    """First import step: the file to upload, its format and the resource to import with."""
+
+    import_file = forms.FileField(label=_("File to import"))
+
+    # The file comes before the format so the format can be guessed from the file's extension.
+    field_order = ["resource", "import_file", "format"]
+
+    def __init__(self, formats: Sequence[type], resources: Sequence[type], **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        if len(formats) > 1:
+            for name in ("import_file", "format"):
+                self.fields[name].widget.attrs["class"] = "guess_format"
+
+    @property
+    def media(self):
+        suffix = "" if settings.DEBUG else ".min"
+        return super().media + forms.Media(
+            js=(
+                f"admin/js/vendor/jquery/jquery{suffix}.js",
+                "admin/js/jquery.init.js",
+                "import_export/guess_format.js",
+            )
+        )
+
+
+class ConfirmImportForm(forms.Form):
+    """Second import step: carries the stored upload's name back through the browser.
+
+    The name comes back from the client, so it is cut down to a bare file name here; the storage
+    classes confine it again. A value with nothing left after that is rejected.
+    """
+
+    import_file_name = forms.CharField(widget=forms.HiddenInput())
+    original_file_name = forms.CharField(widget=forms.HiddenInput())
+    format = forms.CharField(widget=forms.HiddenInput())
+    resource = forms.CharField(widget=forms.HiddenInput(), required=False)
+
+    def clean_import_file_name(self) -> str:
+        name = safe_storage_name(self.cleaned_data["import_file_name"])
+        if name is None:
+            raise forms.ValidationError(
+                _("Invalid temporary file name: %(name)s"),
+                code="invalid",
+                params={"name": self.cleaned_data["import_file_name"]},
+            )
+        return name
+
+    def clean_original_file_name(self) -> str:
+        """Only ever shown or logged, but a bare name is all anyone needs of it."""
+        return safe_storage_name(self.cleaned_data["original_file_name"]) or ""
+
+
+class ExportForm(ImportExportFormBase):
+    """Export step: resource and format, plus the primary keys picked by an admin action."""
+
+    export_items = forms.MultipleChoiceField(widget=forms.MultipleHiddenInput(), required=False)
+
+
+class SelectableFieldsExportForm(ExportForm):
+    """Export form with one checkbox per exportable field of each resource.
+
+    Checkbox names are ``<resource class name in lower case>_<field name>`` so that two resources
+    declaring the same field do not collide. Only the checkboxes of the chosen resource count.
+    """
+
+    def __init__(self, formats: Sequence[type], resources: Sequence[type], **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        self._init_selectable_fields(resources)
+
+    @property
+    def media(self):
+        return super().media + forms.Media(
+            js=("import_export/export_selectable_fields.js",),
+            css={"all": ["import_export/export.css"]},
+        )
+
+    @staticmethod
+    def create_boolean_field_name(resource: type, field_name: str) -> str:
+        """Form field name of ``field_name``'s checkbox for ``resource``."""
+        return f"{resource.__name__.lower()}_{field_name}"
+
+    def _init_selectable_fields(self, resources: Sequence[type]) -> None:
+        self.resources = list(resources)
+        self.is_selectable_fields_form = True
+        self.resource_fields: dict[str, list[str]] = {}
+        for index, resource in enumerate(self.resources):
+            self.resource_fields[resource.__name__] = self._add_checkboxes(resource, index)
+        ordered = ["resource"]
+        for names in self.resource_fields.values():
+            ordered.extend(names)
+        self.order_fields(ordered)
+
+    def _add_checkboxes(self, resource: type, index: int) -> list[str]:
+        """Add a checked-by-default checkbox per field, in the resource's export order."""
+        instance = resource()
+        names = []
+        for position, field_name in enumerate(instance.get_export_order()):
+            checkbox = forms.BooleanField(
+                label=self._checkbox_label(instance, field_name),
+                label_suffix="",
+                initial=True,
+                required=False,
+            )
+            # Read by the template and the script that shows only the chosen resource's boxes.
+            checkbox.is_selectable_field = True
+            checkbox.resource_name = resource.__name__
+            checkbox.resource_index = index
+            checkbox.initial_field = position == 0
+            checkbox.widget.attrs["resource-id"] = index
+            form_name = self.create_boolean_field_name(resource, field_name)
+            self.fields[form_name] = checkbox
+            names.append(form_name)
+        return names
+
+    @staticmethod
+    def _checkbox_label(resource, field_name: str) -> str:
+        """The field's name for people, plus the file header when that differs."""
+        label = field_name.replace("_", " ").title()
+        field = resource.fields.get(field_name)
+        column = getattr(field, "column_name", None)
+        if column and column != field_name:
+            label = f"{label} ({column})"
+        return label
+
+    def get_selected_resource(self) -> type:
+        """The resource class chosen in the (already validated) form."""
+        if not hasattr(self, "cleaned_data"):
+            raise forms.ValidationError(_("Form is not validated, call `is_valid` first"))
+        try:
+            index = int(self.cleaned_data.get("resource") or 0)
+        except (TypeError, ValueError):
+            index = 0
+        if not 0 <= index < len(self.resources):
+            index = 0
+        return self.resources[index]
+
+    def get_selected_resource_export_fields(self) -> list[str]:
+        """Names of the chosen resource's fields whose checkbox is ticked, in export order."""
+        resource = self.get_selected_resource()
+        return [
+            name for name in resource().get_export_order() if self.cleaned_data.get(name) is True
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors.get("resource"):
+            return cleaned
+        resource = self.get_selected_resource()
+        self.cleaned_data = self._keep_only_fields_of(resource, cleaned)
+        if not self.get_selected_resource_export_fields():
+            raise forms.ValidationError(
+                _('Select at least 1 field for "%(resource_name)s" to export'),
+                code="invalid",
+                params={"resource_name": resource.get_display_name()},
+            )
+        return self.cleaned_data
+
+    def _keep_only_fields_of(self, resource: type, cleaned: dict) -> dict:
+        """Drop the other resources' checkboxes and key the chosen one's by plain field name."""
+        checkbox_names = {name for names in self.resource_fields.values() for name in names}
+        own = set(self.resource_fields.get(resource.__name__, ()))
+        prefix = f"{resource.__name__.lower()}_"
+        result = {}
+        for key, value in cleaned.items():
+            if key in own:
+                result[key[len(prefix) :]] = value
+            elif key not in checkbox_names:
+                result[key] = value
+        return result
