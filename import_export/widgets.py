@@ -1,0 +1,946 @@
+"""Widgets turn one cell into a Python value on import (``clean``) and back on export (``render``).
+
+A widget knows nothing about rows, columns or resources: when a value is bad it raises an error
+that names the value and what was expected, and the resource layer adds where it was found.
+
+``render`` runs once per exported cell, so the render paths avoid per-call work that can be done
+once. Django settings are still read when a value is converted rather than when a widget is
+built, because resources (and their widgets) are usually created at import time, long before
+``override_settings`` or a per-request language could take effect.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import numbers
+import sys
+import warnings
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
+from django.db.models import F, Model, QuerySet
+from django.db.models.constants import LOOKUP_SEP
+from django.utils import timezone
+from django.utils.dateparse import parse_duration
+from django.utils.encoding import force_str, smart_str
+from django.utils.formats import number_format, sanitize_separators, sanitize_strftime_format
+from django.utils.translation import gettext_lazy as _
+
+from import_export.exceptions import WidgetError
+
+__all__ = [
+    "BooleanWidget",
+    "CachedForeignKeyWidget",
+    "CharWidget",
+    "DateTimeWidget",
+    "DateWidget",
+    "DecimalWidget",
+    "DurationWidget",
+    "FloatWidget",
+    "ForeignKeyWidget",
+    "IntegerWidget",
+    "InvalidNumberError",
+    "JSONWidget",
+    "ManyToManyWidget",
+    "NumberWidget",
+    "SimpleArrayWidget",
+    "TimeWidget",
+    "Widget",
+    "format_datetime",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def format_datetime(value: date | time, datetime_format: str) -> str:
+    """Format a date, datetime or time with ``strftime``, padding years before 1000.
+
+    glibc's ``%Y`` writes year 33 as ``33`` rather than ``0033``, which no parser reads back;
+    Django's sanitiser rewrites the format so that the output round-trips.
+    """
+    return value.strftime(sanitize_strftime_format(datetime_format))
+
+
+def _warn_if_obj_passed(obj: Any) -> None:
+    """Tell callers that ``render(value, obj)`` is going away, as upstream 4.x does."""
+    if obj is not None:
+        warnings.warn(
+            "The 'obj' parameter of Widget.render() is deprecated and will be removed in a "
+            "future release",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+
+
+def _is_blank(value: Any) -> bool:
+    """True for the values a spreadsheet cell holds when it is empty: None, or blank text."""
+    if value is None:
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _wants_native(widget: Widget, kwargs: Mapping[str, Any]) -> bool:
+    """Whether render should hand back the Python value rather than text.
+
+    Binary formats (XLSX, XLS, ODS) pass ``force_native_type`` so that numbers and dates land
+    in typed cells whatever the widget's own ``coerce_to_string`` says.
+    """
+    return not widget.coerce_to_string or bool(kwargs.get("force_native_type"))
+
+
+class InvalidNumberError(ValueError, InvalidOperation):
+    """A value that is not a number where one was expected.
+
+    It is a ``ValueError`` so the import layer reports it against its column like any other
+    bad value, and an ``InvalidOperation`` so code written against upstream, where the decimal
+    module's own error escaped, still catches it.
+    """
+
+
+class Widget:
+    """Converts one value between its imported/exported form and its Python form.
+
+    The base widget passes values through on import and renders them with ``str`` on export.
+    """
+
+    def __init__(self, coerce_to_string: bool = True) -> None:
+        """:param coerce_to_string: whether ``render`` returns text (True) or native values."""
+        self.coerce_to_string = coerce_to_string
+
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Return the Python value for an imported cell; the base widget leaves it unchanged."""
+        return value
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        """Return the exported form of ``value``: its text, with ``None`` as an empty string.
+
+        :param obj: deprecated; the instance the value was read from.
+        """
+        _warn_if_obj_passed(obj)
+        return "" if value is None else force_str(value)
+
+    def _obj_deprecation_warning(self, obj: Any) -> None:
+        """Kept because subclasses written for upstream call it from their own ``render``."""
+        _warn_if_obj_passed(obj)
+
+
+class NumberWidget(Widget):
+    """Base of the numeric widgets: renders numbers in the active locale's notation."""
+
+    def is_empty(self, value: Any) -> bool:
+        """True for None and blank text; zero is a value, not an empty cell."""
+        return _is_blank(value)
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        """Return the number formatted for the active language, or the number itself.
+
+        Anything that is not a number renders as an empty string when text is wanted.
+        """
+        _warn_if_obj_passed(obj)
+        if _wants_native(self, kwargs):
+            return value
+        # Plain ints are by far the most common exported number; without digit grouping their
+        # localized form is just their digits, so skip Django's locale lookups for them.
+        if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
+            return str(value)
+        if value is None or not isinstance(value, numbers.Number):
+            return ""
+        return str(number_format(value))
+
+    def _delocalize(self, value: Any) -> Any:
+        """Rewrite text written with the active locale's separators into Python's notation."""
+        if isinstance(value, str):
+            return sanitize_separators(value.strip())
+        return value
+
+
+class FloatWidget(NumberWidget):
+    """Converts to and from ``float``."""
+
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Return a float, or None for an empty cell.
+
+        :raises ValueError: when the value is not a number.
+        """
+        if self.is_empty(value):
+            return None
+        try:
+            return float(self._delocalize(value))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a valid number (expected a float)") from exc
+
+
+def _max_int_digits() -> int:
+    """The interpreter's limit on int/str conversions (0 means no limit, as in Python < 3.11)."""
+    getter = getattr(sys, "get_int_max_str_digits", None)
+    return getter() if getter else 0
+
+
+class IntegerWidget(NumberWidget):
+    """Converts to and from ``int``; a fractional part is dropped, as upstream does."""
+
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Return an int, or None for an empty cell.
+
+        Text goes through ``Decimal`` so that "1.0" (a spreadsheet's integer) and huge values
+        convert exactly.
+
+        :raises ValueError: when the value is not a finite number, or has more digits than
+            ``sys.get_int_max_str_digits()`` allows; turning such a value into an int costs
+            time quadratic in its length, which an uploaded file must not be able to trigger.
+        """
+        if self.is_empty(value):
+            return None
+        number = _to_decimal(self._delocalize(value), value, "an integer")
+        if not number.is_finite():
+            raise InvalidNumberError(f"{value!r} is not a finite number (expected an integer)")
+        limit = _max_int_digits()
+        if limit and number.adjusted() >= limit:
+            raise InvalidNumberError(
+                f"the value's magnitude exceeds the maximum of {limit} digits allowed for an "
+                "integer"
+            )
+        return int(number)
+
+
+class DecimalWidget(NumberWidget):
+    """Converts to and from ``Decimal``."""
+
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Return a Decimal, or None for an empty cell.
+
+        Floats go through their shortest text form, so 1.1 becomes Decimal("1.1") rather than
+        the binary fraction nearest to it.
+
+        :raises InvalidNumberError: (a ValueError) when the value is not a number.
+        """
+        if self.is_empty(value):
+            return None
+        return _to_decimal(self._delocalize(value), value, "a decimal number")
+
+
+def _to_decimal(delocalized: Any, original: Any, expected: str) -> Decimal:
+    """Decimal of an already delocalized value, naming the original value when it is not one."""
+    if isinstance(delocalized, Decimal):
+        return delocalized
+    if isinstance(delocalized, bool) or not isinstance(delocalized, (str, int, float)):
+        raise InvalidNumberError(f"{original!r} is not a valid number (expected {expected})")
+    try:
+        return Decimal(force_str(delocalized))
+    except InvalidOperation as exc:
+        raise InvalidNumberError(
+            f"{original!r} is not a valid number (expected {expected})"
+        ) from exc
+
+
+class CharWidget(Widget):
+    """Converts to and from text.
+
+    :param allow_blank: whether an empty cell imports as "" (True) or None (False).
+    """
+
+    def __init__(self, coerce_to_string: bool = True, allow_blank: bool = True) -> None:
+        self.allow_blank = allow_blank
+        super().__init__(coerce_to_string)
+
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Return the value as text; None becomes "" or stays None depending on allow_blank."""
+        if value is None:
+            return "" if self.allow_blank is True else None
+        return force_str(value)
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        """Return the text of the value ("" for None), or the value itself without coercion.
+
+        Text is already native to every format, so ``force_native_type`` changes nothing.
+        """
+        _warn_if_obj_passed(obj)
+        if not self.coerce_to_string:
+            return value
+        return "" if value is None else force_str(value)
+
+
+class BooleanWidget(Widget):
+    """Converts to and from ``True``/``False``/``None`` (a nullable BooleanField's values).
+
+    Subclasses change the accepted spellings by overriding the three lists; the first entry of
+    ``TRUE_VALUES`` and ``FALSE_VALUES`` is what ``render`` writes. Values in none of the lists
+    import as False, as upstream does.
+    """
+
+    TRUE_VALUES = ["1", 1, True, "true", "TRUE", "True"]
+    FALSE_VALUES = ["0", 0, False, "false", "FALSE", "False"]
+    NULL_VALUES = ["", None, "null", "NULL", "none", "NONE", "None"]
+
+    def __init__(self, coerce_to_string: bool = True) -> None:
+        super().__init__(coerce_to_string)
+
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Return None for a null spelling, True for a true one and False for anything else."""
+        if value in self.NULL_VALUES:
+            return None
+        return value in self.TRUE_VALUES
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        """Return "1"/"0" ("" for None or a non-bool), or the bool itself when native."""
+        _warn_if_obj_passed(obj)
+        if _wants_native(self, kwargs):
+            return value
+        if type(value) is not bool:
+            return ""
+        return self.TRUE_VALUES[0] if value else self.FALSE_VALUES[0]
+
+
+class _TemporalWidget(Widget):
+    """Shared parsing for the date, datetime and time widgets.
+
+    Without an explicit ``format`` the formats come from a Django setting, read when a value is
+    converted so that ``override_settings`` and settings changed after start-up take effect.
+    The first format is the one ``render`` writes.
+    """
+
+    #: Name of the Django setting listing the accepted input formats.
+    formats_setting = ""
+    #: Format used when that setting is empty.
+    default_format = ""
+    #: What the error message says was expected.
+    expected = ""
+    #: The Python type ``clean`` returns (values of this type are passed through).
+    value_type: type = object
+
+    def __init__(self, format: str | None = None, coerce_to_string: bool = True) -> None:  # noqa: A002 - upstream's keyword
+        super().__init__(coerce_to_string=coerce_to_string)
+        self._explicit_formats: tuple[str, ...] | None = (format,) if format else None
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """The formats tried on import, in order; the first is the one written on export."""
+        if self._explicit_formats:
+            return self._explicit_formats
+        configured = getattr(settings, self.formats_setting, None)
+        return tuple(configured) if configured else (self.default_format,)
+
+    @formats.setter
+    def formats(self, value: Iterable[str]) -> None:
+        """Let code written for upstream, where ``formats`` is a plain attribute, assign it."""
+        self._explicit_formats = tuple(value) or None
+
+    def _render_format(self) -> str:
+        """The format ``render`` writes, found without building the whole formats tuple."""
+        if self._explicit_formats:
+            return self._explicit_formats[0]
+        configured = getattr(settings, self.formats_setting, None)
+        return configured[0] if configured else self.default_format
+
+    def _parse(self, value: Any) -> Any:
+        """Parse text with each format in turn; values already of the right type pass through.
+
+        :raises ValueError: naming the value and the formats tried, when none fits.
+        """
+        if not value:
+            return None
+        if isinstance(value, self.value_type):
+            return value
+        formats = self.formats
+        if isinstance(value, str):
+            text = value.strip()
+            for candidate in formats:
+                try:
+                    return self._from_datetime(datetime.strptime(text, candidate))
+                except ValueError as exc:
+                    logger.debug("%r does not match %r: %s", value, candidate, exc)
+            parsed = self._parse_fallback(text)
+            if parsed is not None:
+                return parsed
+        raise ValueError(
+            f"Value {value!r} could not be parsed as {self.expected} using the formats "
+            f"{', '.join(repr(f) for f in formats)}"
+        )
+
+    def _from_datetime(self, parsed: datetime) -> Any:
+        """Narrow what ``strptime`` returned to the widget's type."""
+        return parsed
+
+    def _parse_fallback(self, text: str) -> Any:
+        """A last parser tried when no format matched; None when it does not match either."""
+        return None
+
+
+class DateWidget(_TemporalWidget):
+    """Converts to and from ``date``.
+
+    Without ``format``, ``settings.DATE_INPUT_FORMATS`` is used (or ``"%Y-%m-%d"``).
+    """
+
+    formats_setting = "DATE_INPUT_FORMATS"
+    default_format = "%Y-%m-%d"
+    expected = "a date"
+    value_type = date
+
+    def _from_datetime(self, parsed: datetime) -> date:
+        return parsed.date()
+
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Return a date (a date or datetime passed in is returned as is), or None if empty.
+
+        :raises ValueError: when the text matches none of the formats.
+        """
+        return self._parse(value)
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        """Return the date in the first format ("" for anything else), or the date itself."""
+        _warn_if_obj_passed(obj)
+        if _wants_native(self, kwargs):
+            return value
+        if not value or not isinstance(value, date):
+            return ""
+        return format_datetime(value, self._render_format())
+
+
+class DateTimeWidget(_TemporalWidget):
+    """Converts to and from ``datetime``, honouring ``USE_TZ``.
+
+    Without ``format``, ``settings.DATETIME_INPUT_FORMATS`` is used (or
+    ``"%Y-%m-%d %H:%M:%S"``); ISO 8601 text, such as an offset-carrying timestamp, is accepted
+    too when no format matches.
+    """
+
+    formats_setting = "DATETIME_INPUT_FORMATS"
+    default_format = "%Y-%m-%d %H:%M:%S"
+    expected = "a date and time"
+    value_type = datetime
+
+    def _parse_fallback(self, text: str) -> datetime | None:
+        if self._explicit_formats:
+            return None
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            return None
+
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Return a datetime, or None if empty.
+
+        With ``USE_TZ`` a naive result is taken to be in the current time zone and made aware;
+        an aware value keeps its own offset.
+
+        :raises ValueError: when the text matches none of the formats.
+        """
+        parsed = self._parse(value)
+        if parsed is None:
+            return None
+        if settings.USE_TZ and timezone.is_naive(parsed):
+            return timezone.make_aware(parsed)
+        return parsed
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        """Return the datetime in the current time zone, as text in the first format.
+
+        Without coercion the (aware) datetime is returned; with ``force_native_type`` it is
+        returned naive, because spreadsheet cells cannot hold a time zone. Anything that is not
+        a datetime, None included, renders as "".
+        """
+        _warn_if_obj_passed(obj)
+        if not value or not isinstance(value, datetime):
+            return ""
+        # A naive datetime has no zone to convert from, so it is shown as it is rather than
+        # failing the whole export.
+        if settings.USE_TZ and value.utcoffset() is not None:
+            value = timezone.localtime(value)
+        if kwargs.get("force_native_type"):
+            return value.replace(tzinfo=None)
+        if not self.coerce_to_string:
+            return value
+        return format_datetime(value, self._render_format())
+
+
+class TimeWidget(_TemporalWidget):
+    """Converts to and from ``time``.
+
+    Without ``format``, ``settings.TIME_INPUT_FORMATS`` is used (or ``"%H:%M:%S"``).
+    """
+
+    formats_setting = "TIME_INPUT_FORMATS"
+    default_format = "%H:%M:%S"
+    expected = "a time"
+    value_type = time
+
+    def _from_datetime(self, parsed: datetime) -> time:
+        return parsed.time()
+
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Return a time, or None if empty.
+
+        :raises ValueError: when the text matches none of the formats.
+        """
+        return self._parse(value)
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        """Return the time in the first format ("" for anything else), or the time itself."""
+        _warn_if_obj_passed(obj)
+        if _wants_native(self, kwargs):
+            return value
+        if not value or not isinstance(value, time):
+            return ""
+        return value.strftime(self._render_format())
+
+
+class DurationWidget(Widget):
+    """Converts to and from ``timedelta``, in the text forms Django's ``parse_duration`` reads."""
+
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Return a timedelta, or None if empty.
+
+        :raises ValueError: when the text is not a duration (upstream returned None silently
+            for unparseable text, losing the value).
+        """
+        if value is None or value == "":
+            return None
+        if isinstance(value, timedelta):
+            return value
+        parsed = None
+        if isinstance(value, str):
+            try:
+                parsed = parse_duration(value.strip())
+            except (TypeError, ValueError) as exc:
+                logger.debug("%r is not a duration: %s", value, exc)
+        if parsed is None:
+            raise ValueError(
+                f"Value {value!r} could not be parsed as a duration (expected e.g. "
+                "'1 day, 2:03:04', '2:03:04' or ISO 8601 'P1DT2H3M4S')"
+            )
+        return parsed
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        """Return the duration as text ("" for anything else), or the timedelta itself."""
+        _warn_if_obj_passed(obj)
+        if _wants_native(self, kwargs):
+            return value
+        if type(value) is not timedelta:
+            return ""
+        return str(value)
+
+
+class SimpleArrayWidget(Widget):
+    """Converts between a separated string and a list, e.g. for PostgreSQL's ArrayField.
+
+    :param separator: defaults to ``","``.
+    """
+
+    def __init__(self, separator: str | None = None, coerce_to_string: bool = True) -> None:
+        self.separator = "," if separator is None else separator
+        super().__init__(coerce_to_string=coerce_to_string)
+
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> list:
+        """Return the list of parts (``[]`` when empty); a list or tuple is returned as a list."""
+        if not value:
+            return []
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        return force_str(value).split(self.separator)
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        """Return the items joined by the separator, or the list itself without coercion.
+
+        None renders as "" when coercing and as None otherwise.
+        """
+        _warn_if_obj_passed(obj)
+        if not self.coerce_to_string:
+            return value
+        if value is None:
+            return ""
+        return self.separator.join(str(item) for item in value)
+
+
+class JSONWidget(Widget):
+    """Converts between JSON text and Python data, e.g. for a JSONField.
+
+    Text written with single quotes (a Python ``repr``) is accepted too.
+    """
+
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Return the decoded data, or None for an empty cell.
+
+        Data that is already decoded (a dict or list from a JSON or YAML file) is returned as is.
+
+        :raises json.JSONDecodeError: (a ValueError) naming the value when it is not JSON.
+        """
+        if not value:
+            return None
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as first_error:
+            try:
+                return json.loads(value.replace("'", '"'))
+            except json.JSONDecodeError:
+                raise json.JSONDecodeError(
+                    f"Value {value!r} is not valid JSON ({first_error.msg})",
+                    first_error.doc,
+                    first_error.pos,
+                ) from first_error
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str | None:
+        """Return the value as JSON text, or None for None whatever ``coerce_to_string`` says.
+
+        Unlike upstream, falsy data ({}, [], 0, false) is written as JSON rather than dropped,
+        so that it survives an export/import round trip.
+        """
+        _warn_if_obj_passed(obj)
+        if value is None or value == "":
+            return None
+        return json.dumps(value)
+
+
+def _field_at_path(model: type[Model], path: str) -> Any:
+    """The model field a lookup path such as ``"author__name"`` or ``"pk"`` ends at.
+
+    :raises FieldDoesNotExist: when a step of the path is not a field.
+    """
+    field = None
+    current = model
+    for step in path.split(LOOKUP_SEP):
+        if current is None:
+            raise FieldDoesNotExist(f"{path!r} goes past a field that is not a relation")
+        field = current._meta.pk if step == "pk" else current._meta.get_field(step)
+        current = field.related_model
+    return field
+
+
+def _describe_lookup(lookup: Mapping[str, Any]) -> str:
+    return ", ".join(f"{name}={value!r}" for name, value in lookup.items())
+
+
+class ForeignKeyWidget(Widget):
+    """Converts between a related instance and one of its values, by default its primary key.
+
+    :param model: the related model.
+    :param field: the field of the related model that identifies an instance, on import and
+        export; it may follow relations, e.g. ``"author__name"``.
+    :param use_natural_foreign_keys: identify instances by their natural key, written as a JSON
+        list (the model needs ``natural_key()`` and a manager with ``get_by_natural_key()``).
+    :param key_is_id: the value is the related instance's primary key itself (e.g. the field's
+        attribute is ``author_id``): ``clean`` returns the pk and ``render`` the raw value.
+    """
+
+    def __init__(
+        self,
+        model: type[Model],
+        field: str = "pk",
+        use_natural_foreign_keys: bool = False,
+        key_is_id: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        if use_natural_foreign_keys is True and key_is_id is True:
+            raise WidgetError(_("use_natural_foreign_keys and key_is_id cannot both be True"))
+        self.model = model
+        self.field = field
+        self.use_natural_foreign_keys = use_natural_foreign_keys
+        self.key_is_id = key_is_id
+        super().__init__(**kwargs)
+
+    def get_queryset(self, value: Any, row: Mapping[str, Any] | None, *args: Any, **kwargs: Any):
+        """The instances the imported value may refer to; override to narrow the choice.
+
+        An override may use the row, e.g. to look a person up by first and last name.
+        """
+        return self.model._default_manager.all()
+
+    def get_lookup_kwargs(
+        self, value: Any, row: Mapping[str, Any] | None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """The filter that identifies the instance for ``value``; override to match on more."""
+        return {self.field: value}
+
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Return the related instance (or its pk with ``key_is_id``), or None for an empty cell.
+
+        :raises ObjectDoesNotExist: the model's ``DoesNotExist``, naming the lookup, when no
+            instance matches (``MultipleObjectsReturned`` when several do).
+        """
+        if _is_blank(value):
+            return None
+        if self.use_natural_foreign_keys:
+            return self.get_instance_by_natural_key(value)
+        instance = self.get_instance_by_lookup_fields(value, row, **kwargs)
+        return instance.pk if self.key_is_id else instance
+
+    def get_instance_by_natural_key(self, value: Any) -> Model:
+        """Fetch the instance whose natural key is ``value``.
+
+        The key is normally a JSON list, as ``render`` writes it; a bare value that is not
+        JSON, or is a JSON string, is taken as a key of one part.
+        """
+        manager = self.model._default_manager
+        if not hasattr(manager, "get_by_natural_key"):
+            raise WidgetError(
+                f"{self.model.__name__} cannot be looked up by natural key: its default manager "
+                "has no get_by_natural_key() method"
+            )
+        key = _natural_key_parts(value)
+        try:
+            return manager.get_by_natural_key(*key)
+        except self.model.DoesNotExist as exc:
+            raise self.model.DoesNotExist(
+                f"{self.model.__name__} matching query does not exist (natural key {list(key)!r})"
+            ) from exc
+
+    def get_instance_by_lookup_fields(
+        self, value: Any, row: Mapping[str, Any] | None, **kwargs: Any
+    ) -> Model:
+        """Fetch the one instance matching ``get_lookup_kwargs`` in ``get_queryset``."""
+        lookup = self.get_lookup_kwargs(value, row, **kwargs)
+        queryset = self.get_queryset(value, row, **kwargs)
+        try:
+            return queryset.get(**lookup)
+        except self.model.DoesNotExist as exc:
+            raise self.model.DoesNotExist(_no_match_message(self.model, lookup)) from exc
+        except self.model.MultipleObjectsReturned as exc:
+            raise self.model.MultipleObjectsReturned(
+                _many_matches_message(self.model, lookup, "several")
+            ) from exc
+
+    def _render_path(self) -> tuple[str, ...]:
+        """``field`` split into attribute names, split again only when ``field`` changes."""
+        cached = self.__dict__.get("_split_field")
+        if cached is None or cached[0] != self.field:
+            cached = (self.field, tuple(self.field.split(LOOKUP_SEP)))
+            self._split_field = cached
+        return cached[1]
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        """Return the identifying value of the related instance, as a native value.
+
+        The path in ``field`` is followed with attribute access, so an instance that was
+        ``select_related`` renders without a query. With natural keys the key is returned as a
+        JSON list. None renders as ""; a path that meets None (or a missing relation) gives
+        None. ``coerce_to_string`` has no effect here, as upstream.
+        """
+        _warn_if_obj_passed(obj)
+        if self.key_is_id:
+            return value or ""
+        if value is None:
+            return ""
+        if self.use_natural_foreign_keys:
+            return self._render_natural_key(value)
+        for attribute in self._render_path():
+            try:
+                value = getattr(value, attribute, None)
+            except (ValueError, ObjectDoesNotExist):
+                return None
+            if value is None:
+                return None
+        return value
+
+    def _render_natural_key(self, value: Any) -> str:
+        natural_key = getattr(value, "natural_key", None)
+        if natural_key is None:
+            raise WidgetError(
+                f"{type(value).__name__} has no natural_key() method, so it cannot be exported "
+                "with use_natural_foreign_keys=True"
+            )
+        return json.dumps(natural_key())
+
+
+def _natural_key_parts(value: Any) -> tuple:
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    if not isinstance(value, str):
+        return (value,)
+    try:
+        decoded = json.loads(value)
+    except json.JSONDecodeError:
+        return (value,)
+    if isinstance(decoded, list):
+        return tuple(decoded)
+    return (decoded,) if isinstance(decoded, str) else (value,)
+
+
+def _no_match_message(model: type[Model], lookup: Mapping[str, Any]) -> str:
+    return f"{model.__name__} matching query does not exist ({_describe_lookup(lookup)})"
+
+
+def _many_matches_message(model: type[Model], lookup: Mapping[str, Any], count: Any) -> str:
+    return (
+        f"get() returned more than one {model.__name__} -- it returned {count}! "
+        f"({_describe_lookup(lookup)})"
+    )
+
+
+class _LookupIndex:
+    """The instances of one queryset, grouped by the values of some lookup names.
+
+    Built with one query. Values are compared after the model field's ``to_python``, so "7"
+    finds pk 7 and "1.50" finds Decimal("1.5"), much as the database would compare them.
+    """
+
+    def __init__(self, queryset: QuerySet, names: tuple[str, ...]) -> None:
+        self.model = queryset.model
+        self.names = names
+        self._converters = tuple(self._converter_for(name, queryset) for name in names)
+        aliases, queryset = self._annotate_paths(queryset)
+        self._groups: dict[tuple, list[Model]] = {}
+        for instance in queryset:
+            key = tuple(
+                convert(self._read(instance, name, aliases))
+                for name, convert in zip(names, self._converters, strict=True)
+            )
+            self._groups.setdefault(key, []).append(instance)
+
+    def _annotate_paths(self, queryset: QuerySet) -> tuple[dict[str, str], QuerySet]:
+        """Have the database fetch values behind relations, so reading them costs no query."""
+        aliases = {
+            name: f"import_export_lookup_{position}"
+            for position, name in enumerate(self.names)
+            if LOOKUP_SEP in name
+        }
+        if aliases:
+            queryset = queryset.annotate(**{alias: F(name) for name, alias in aliases.items()})
+        return aliases, queryset
+
+    @staticmethod
+    def _read(instance: Model, name: str, aliases: Mapping[str, str]) -> Any:
+        if name in aliases:
+            return getattr(instance, aliases[name])
+        if name != "pk":
+            field = instance._meta.get_field(name)
+            return getattr(instance, field.attname)
+        return instance.pk
+
+    def _converter_for(self, name: str, queryset: QuerySet):
+        """A function putting a lookup value and an instance's value into comparable form."""
+        if name in queryset.query.annotations:
+            return _text_key
+        try:
+            field = _field_at_path(self.model, name)
+        except FieldDoesNotExist as exc:
+            raise WidgetError(
+                f"CachedForeignKeyWidget cannot look up {self.model.__name__} by {name!r}: it "
+                "compares in memory, so lookups must name fields (or annotations), not "
+                "expressions such as '__iexact'"
+            ) from exc
+        target = getattr(field, "target_field", None) if field.is_relation else field
+        if target is None:
+            raise WidgetError(
+                f"CachedForeignKeyWidget cannot look up {self.model.__name__} by {name!r}: it is "
+                "a many-valued relation"
+            )
+        return lambda value: _field_key(target, value)
+
+    def find(self, lookup: Mapping[str, Any]) -> list[Model]:
+        key = tuple(
+            convert(lookup[name])
+            for name, convert in zip(self.names, self._converters, strict=True)
+        )
+        return self._groups.get(key, [])
+
+
+_NO_MATCH = object()
+
+
+def _field_key(field: Any, value: Any) -> Any:
+    """The value as the model field would store it; a value it rejects matches nothing."""
+    if isinstance(value, Model):
+        value = value.pk
+    if value is None:
+        return None
+    try:
+        return field.to_python(value)
+    except (ValidationError, ValueError, TypeError):
+        return (_NO_MATCH, str(value))
+
+
+def _text_key(value: Any) -> Any:
+    return None if value is None else str(value)
+
+
+class CachedForeignKeyWidget(ForeignKeyWidget):
+    """A ForeignKeyWidget for imports that reads the related table once and looks up in memory.
+
+    ``get_queryset`` is called once, for the first value, so it must not depend on the row;
+    lookups returned by ``get_lookup_kwargs`` must name fields (paths across relations are
+    fine), not expressions such as ``name__iexact``. Comparisons happen in Python, so
+    database-specific matching (case-insensitive collations, for example) does not apply.
+    Instances created after the first lookup are not seen until ``clear_cache()`` is called.
+    Natural-key lookups are not cached.
+    """
+
+    def clear_cache(self) -> None:
+        """Forget the loaded instances, so the next lookup reads the table again."""
+        self.__dict__.pop("_lookup_indexes", None)
+
+    def get_instance_by_lookup_fields(
+        self, value: Any, row: Mapping[str, Any] | None, **kwargs: Any
+    ) -> Model:
+        lookup = self.get_lookup_kwargs(value, row, **kwargs)
+        names = tuple(sorted(lookup))
+        indexes = self.__dict__.setdefault("_lookup_indexes", {})
+        index = indexes.get(names)
+        if index is None:
+            index = _LookupIndex(self.get_queryset(value, row, **kwargs), names)
+            indexes[names] = index
+        matches = index.find(lookup)
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise self.model.DoesNotExist(_no_match_message(self.model, lookup))
+        raise self.model.MultipleObjectsReturned(
+            _many_matches_message(self.model, lookup, len(matches))
+        )
+
+
+class ManyToManyWidget(Widget):
+    """Converts between a separated list of identifying values and the related instances.
+
+    :param model: the related model.
+    :param separator: defaults to ``","``.
+    :param field: the field of the related model written and looked up; defaults to ``"pk"``.
+    """
+
+    def __init__(
+        self,
+        model: type[Model],
+        separator: str | None = None,
+        field: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.model = model
+        self.separator = "," if separator is None else separator
+        self.field = "pk" if field is None else field
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> QuerySet:
+        """Return a queryset of the instances whose ``field`` is one of the listed values.
+
+        Blank items (e.g. after a trailing separator) are skipped; values matching nothing are
+        ignored, as upstream does. An empty cell gives an empty queryset.
+        """
+        if not value:
+            return self.model._default_manager.none()
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            keys = [int(value)]
+        elif isinstance(value, (list, tuple, set)):
+            keys = [item for item in value if not _is_blank(item)]
+        else:
+            keys = [part.strip() for part in force_str(value).split(self.separator)]
+            keys = [part for part in keys if part]
+        return self.model._default_manager.filter(**{f"{self.field}__in": keys})
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        """Return the related instances' ``field`` values joined by the separator.
+
+        ``value`` is a related manager (its prefetched instances are used when present) or any
+        iterable of instances. None renders as "". ``coerce_to_string`` has no effect.
+        """
+        _warn_if_obj_passed(obj)
+        if value is None:
+            return ""
+        instances = value.all() if hasattr(value, "all") else value
+        field = self.field
+        return self.separator.join(smart_str(getattr(item, field)) for item in instances)
