@@ -33,7 +33,7 @@ while [[ $# -gt 0 ]]; do
         --venv) VENV="$2"; shift ;;
         --version) UPSTREAM_VERSION="$2"; shift ;;
         --timeout) TIMEOUT="$2"; shift ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "unknown option: $1" >&2; exit 2 ;;
         *) PATTERNS+=("$1") ;;
     esac
