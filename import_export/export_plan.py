@@ -1,0 +1,219 @@
+"""The export plan: everything about an export that does not change from one row to the next.
+
+Upstream django-import-export asks the resource for its export fields, their names and their
+dehydrate methods again for every row.  An :class:`ExportPlan` works them out once per export and
+keeps one small callable per column, so the per-row work is only the rendering that really varies.
+The classic ``Resource.export()`` and the streaming paths (``export_iter``, ``export_to_stream``)
+all render rows through a plan; they differ only in where the rows go.
+
+The plan also knows which relations the exported columns follow, so that it can add
+``select_related`` / ``prefetch_related`` to the queryset and avoid one query per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Prefetch, QuerySet
+from django.db.models.fields.reverse_related import ForeignObjectRel, OneToOneRel
+
+from .fields import Field
+
+if TYPE_CHECKING:
+    from .resources import Resource
+
+Cell = Callable[[Any], Any]
+
+
+def _overrides(resource: Resource, method_name: str) -> bool:
+    """Whether the resource's class replaces the base ``Resource`` implementation of a method."""
+    from .resources import Resource
+
+    return getattr(type(resource), method_name) is not getattr(Resource, method_name)
+
+
+class ExportPlan:
+    """Fields, headers and per-column renderers of one export, computed once.
+
+    ``selected_fields`` is the ``export_fields`` selection (names) or ``None`` for all fields;
+    ``render_kwargs`` are the keyword arguments of the export call, handed to dehydration and to
+    widgets exactly as the classic export hands them (for example ``force_native_type``).
+    Hooks a resource overrides (``export_resource``, ``export_field``) are honoured: the plan then
+    calls them per row instead of its precomputed renderers, so upstream code keeps working.
+    """
+
+    def __init__(
+        self,
+        resource: Resource,
+        selected_fields: Iterable[str] | None = None,
+        render_kwargs: dict[str, Any] | None = None,
+    ):
+        self.resource = resource
+        self.selected_fields = selected_fields
+        self.render_kwargs = dict(render_kwargs or {})
+        self.fields: list[Field] = list(resource.get_export_fields(selected_fields))
+        self.headers: list[str] = list(resource.get_export_headers(selected_fields=selected_fields))
+        self._row_renderer = self._build_row_renderer()
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def render_row(self, obj: Any) -> list[Any]:
+        """The exported cells of one object, in header order."""
+        return self._row_renderer(obj)
+
+    def rows(self, objects: Iterable[Any]) -> Iterator[list[Any]]:
+        """Render each object as it is read; nothing is kept once a row has been yielded."""
+        render = self._row_renderer
+        for obj in objects:
+            yield render(obj)
+
+    def _build_row_renderer(self) -> Callable[[Any], list[Any]]:
+        if _overrides(self.resource, "export_resource"):
+            return self._delegate_to_export_resource
+        cells = [self._cell_renderer(field) for field in self.fields]
+        return lambda obj: [cell(obj) for cell in cells]
+
+    def _delegate_to_export_resource(self, obj: Any) -> list[Any]:
+        return self.resource.export_resource(
+            obj, selected_fields=self.selected_fields, **self.render_kwargs
+        )
+
+    def _cell_renderer(self, field: Field) -> Cell:
+        """One callable per column: dehydrate method, overridden ``export_field``, or the field."""
+        resource, kwargs = self.resource, self.render_kwargs
+        if _overrides(resource, "export_field"):
+            return lambda obj: resource.export_field(field, obj, **kwargs)
+        dehydrate = self.dehydrate_callable(field)
+        if dehydrate is not None:
+            return dehydrate
+        if kwargs:
+            export = field.export
+            return lambda obj: export(obj, **kwargs)
+        return field.export
+
+    def dehydrate_callable(self, field: Field) -> Cell | None:
+        """The resource's ``dehydrate_<name>`` (or the field's ``dehydrate_method``), if any."""
+        method = field.get_dehydrate_method(self.resource.get_field_name(field))
+        if callable(method):
+            return method
+        return getattr(self.resource, method, None)
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def optimize_queryset(self, queryset: Any) -> Any:
+        """Add the joins and prefetches the exported columns need, keeping everything else.
+
+        The caller's filters, ordering, ``select_related`` and ``prefetch_related`` are kept;
+        relations are only added.  Querysets that cannot take them (``values()``, unions, deferred
+        fields, anything that is not a QuerySet) are returned unchanged.
+        """
+        model = getattr(self.resource._meta, "model", None)
+        if model is None or not _can_add_relations(queryset):
+            return queryset
+        joins, prefetches = self.relation_lookups(model)
+        if joins and queryset.query.select_related is not True:
+            queryset = queryset.select_related(*joins)
+        prefetches = [p for p in prefetches if p not in _prefetched_paths(queryset)]
+        if prefetches:
+            queryset = queryset.prefetch_related(*prefetches)
+        return queryset
+
+    def relation_lookups(self, model) -> tuple[list[str], list[str]]:
+        """``(select_related paths, prefetch_related paths)`` followed by the plan's columns.
+
+        Only columns rendered by the field itself are considered: what a dehydrate method or an
+        overridden hook reads cannot be known, and is left to the caller's queryset.
+        """
+        if _overrides(self.resource, "export_resource") or _overrides(
+            self.resource, "export_field"
+        ):
+            return [], []
+        joins: list[str] = []
+        prefetches: list[str] = []
+        for field in self.fields:
+            if field is None or self.dehydrate_callable(field) is not None:
+                continue
+            join, prefetch = _lookups_for_path(model, _rendered_path(field))
+            if join and join not in joins:
+                joins.append(join)
+            if prefetch and prefetch not in prefetches:
+                prefetches.append(prefetch)
+        return joins, prefetches
+
+
+def _rendered_path(field: Field) -> list[str]:
+    """The attribute path a field's export reads, extended by a ForeignKeyWidget's own ``field``."""
+    path = list(field.attribute_path)
+    widget_field = getattr(field.widget, "field", None)
+    if path and isinstance(widget_field, str) and hasattr(field.widget, "model"):
+        path.extend(widget_field.split("__"))
+    return path
+
+
+def _find_field(model, name: str):
+    """A model field by name or attname, or a reverse relation by its accessor name."""
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        for relation in model._meta.related_objects:
+            if relation.get_accessor_name() == name:
+                return relation
+    return None
+
+
+def _lookups_for_path(model, path: list[str]) -> tuple[str | None, str | None]:
+    """The select_related path and the prefetch_related path an attribute path needs."""
+    joined: list[str] = []
+    current = model
+    for name in path:
+        django_field = _find_field(current, name)
+        if django_field is None or not django_field.is_relation:
+            break
+        if getattr(django_field, "attname", None) == name and django_field.name != name:
+            break  # the raw ``<fk>_id`` column: no join needed
+        if django_field.many_to_many or django_field.one_to_many:
+            accessor = (
+                django_field.get_accessor_name()
+                if isinstance(django_field, ForeignObjectRel)
+                else django_field.name
+            )
+            return _join(joined), "__".join([*joined, accessor])
+        if not _is_joinable(django_field):
+            break
+        joined.append(name)
+        current = django_field.related_model
+    return _join(joined), None
+
+
+def _join(parts: list[str]) -> str | None:
+    return "__".join(parts) if parts else None
+
+
+def _is_joinable(django_field) -> bool:
+    """Forward FK / one-to-one fields and reverse one-to-one relations can be select_related."""
+    if isinstance(django_field, OneToOneRel):
+        return True
+    return bool(
+        getattr(django_field, "concrete", False)
+        and (django_field.many_to_one or django_field.one_to_one)
+        and django_field.related_model is not None
+    )
+
+
+def _can_add_relations(queryset: Any) -> bool:
+    if not isinstance(queryset, QuerySet):
+        return False
+    query = queryset.query
+    if queryset._fields is not None or query.combinator:
+        return False
+    deferred_names, defer = query.deferred_loading
+    return not deferred_names and defer
+
+
+def _prefetched_paths(queryset: QuerySet) -> set[str]:
+    paths = set()
+    for lookup in queryset._prefetch_related_lookups:
+        paths.add(lookup.prefetch_to if isinstance(lookup, Prefetch) else lookup)
+    return paths

@@ -1,0 +1,57 @@
+"""Every ``Meta`` option a resource understands, with its default.
+
+A resource's ``Meta`` class is read into one :class:`ResourceOptions` by the metaclass, so the rest
+of the code reads ``resource._meta.<option>`` and never has to ask whether an option was given.
+"""
+
+
+class ResourceOptions:
+    """The options of a resource, read from its ``Meta`` class (and those of its bases)."""
+
+    #: The Django model the resource maps (a class, or an ``"app_label.ModelName"`` string).
+    model = None
+    #: Whitelist of field names to use; ``None`` means all model fields.
+    fields = None
+    #: Field names to leave out.
+    exclude = None
+    #: Class used to find existing instances during import (``None``: ModelInstanceLoader).
+    instance_loader_class = None
+    #: Fields whose values identify an existing instance during import.
+    import_id_fields = ["id"]
+    #: Field names in the order an import should process them.
+    import_order = None
+    #: Field names in the order an export should write them.
+    export_order = None
+    #: ``{field_name: {widget kwarg: value}}`` passed to generated fields' widgets.
+    widgets = None
+    #: Whether an import runs in a transaction (``None``: ``IMPORT_EXPORT_USE_TRANSACTIONS``).
+    use_transactions = None
+    #: Whether rows that would not change an instance are skipped on import.
+    skip_unchanged = False
+    #: Whether skipped rows appear in the import result.
+    report_skipped = True
+    #: Whether ``full_clean()`` runs on each imported instance.
+    clean_model_instances = False
+    #: Rows fetched from the database at a time on export (``None``: ``IMPORT_EXPORT_CHUNK_SIZE``).
+    chunk_size = None
+    #: Whether import results leave out diffs (faster imports of large files).
+    skip_diff = False
+    #: Whether import results leave out the HTML rendering of diffs.
+    skip_html_diff = False
+    #: Whether an import creates, updates and deletes in bulk.
+    use_bulk = False
+    #: How many instances a bulk operation writes at a time.
+    batch_size = 1000
+    #: Whether an import always creates new instances without looking for existing ones.
+    force_init_instance = False
+    #: Database alias used by imports (``None``: the router's choice for writes).
+    using_db = None
+    #: Whether each row result keeps the raw row values.
+    store_row_values = False
+    #: Whether each row result keeps the imported instance.
+    store_instance = False
+    #: Whether foreign keys are rendered and read through natural keys.
+    use_natural_foreign_keys = False
+    #: Whether exports add ``select_related``/``prefetch_related`` for the relations the exported
+    #: fields follow (this fork's addition; set ``False`` to keep the queryset exactly as given).
+    optimize_export_queries = True
