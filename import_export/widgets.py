@@ -70,8 +70,8 @@ def _warn_if_obj_passed(obj: Any) -> None:
     """Tell callers that ``render(value, obj)`` is going away, as upstream 4.x does."""
     if obj is not None:
         warnings.warn(
-            "The 'obj' parameter of Widget.render() is deprecated and will be removed in a "
-            "future release",
+            # Worded exactly as upstream, so that warning filters written for it still apply.
+            "The 'obj' parameter is deprecated and will be removed in a future release",
             DeprecationWarning,
             stacklevel=3,
         )
@@ -150,7 +150,8 @@ class NumberWidget(Widget):
             return str(value)
         if value is None or not isinstance(value, numbers.Number):
             return ""
-        return str(number_format(value))
+        # Concatenation yields a plain str; Django returns a SafeString for some values.
+        return "" + number_format(value)
 
     def _delocalize(self, value: Any) -> Any:
         """Rewrite text written with the active locale's separators into Python's notation."""
@@ -196,6 +197,8 @@ class IntegerWidget(NumberWidget):
         """
         if self.is_empty(value):
             return None
+        if isinstance(value, bool):  # a boolean column imported into an integer one
+            return int(value)
         number = _to_decimal(self._delocalize(value), value, "an integer")
         if not number.is_finite():
             raise InvalidNumberError(f"{value!r} is not a finite number (expected an integer)")
@@ -357,9 +360,10 @@ class _TemporalWidget(Widget):
             parsed = self._parse_fallback(text)
             if parsed is not None:
                 return parsed
+        # The message opens with upstream's sentence, which callers may match on.
         raise ValueError(
-            f"Value {value!r} could not be parsed as {self.expected} using the formats "
-            f"{', '.join(repr(f) for f in formats)}"
+            f"Value could not be parsed using defined formats. {value!r} is not "
+            f"{self.expected} in any of the formats {', '.join(repr(f) for f in formats)}"
         )
 
     def _from_datetime(self, parsed: datetime) -> Any:
@@ -499,10 +503,10 @@ class DurationWidget(Widget):
         :raises ValueError: when the text is not a duration (upstream returned None silently
             for unparseable text, losing the value).
         """
-        if value is None or value == "":
-            return None
         if isinstance(value, timedelta):
             return value
+        if not value:
+            return None
         parsed = None
         if isinstance(value, str):
             try:
@@ -511,7 +515,7 @@ class DurationWidget(Widget):
                 logger.debug("%r is not a duration: %s", value, exc)
         if parsed is None:
             raise ValueError(
-                f"Value {value!r} could not be parsed as a duration (expected e.g. "
+                f"Value could not be parsed. {value!r} is not a duration (expected e.g. "
                 "'1 day, 2:03:04', '2:03:04' or ISO 8601 'P1DT2H3M4S')"
             )
         return parsed
@@ -566,14 +570,17 @@ class JSONWidget(Widget):
     def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
         """Return the decoded data, or None for an empty cell.
 
-        Data that is already decoded (a dict or list from a JSON or YAML file) is returned as is.
+        Data that is already decoded (a dict, list or number from a JSON or YAML file) is
+        returned as is.
 
         :raises json.JSONDecodeError: (a ValueError) naming the value when it is not JSON.
         """
         if not value:
             return None
-        if not isinstance(value, str):
+        if isinstance(value, (dict, list, int, float)):
             return value
+        if not isinstance(value, str):
+            raise ValueError(f"Value {value!r} is not JSON text (got {type(value).__name__})")
         try:
             return json.loads(value)
         except json.JSONDecodeError as first_error:
@@ -587,13 +594,13 @@ class JSONWidget(Widget):
                 ) from first_error
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str | None:
-        """Return the value as JSON text, or None for None whatever ``coerce_to_string`` says.
+        """Return the value as JSON text, whatever ``coerce_to_string`` says.
 
-        Unlike upstream, falsy data ({}, [], 0, false) is written as JSON rather than dropped,
-        so that it survives an export/import round trip.
+        Empty data (None, {}, [], "", and also 0 and false) renders as None, exactly as
+        upstream does, so exports match upstream's cell for cell.
         """
         _warn_if_obj_passed(obj)
-        if value is None or value == "":
+        if not value:
             return None
         return json.dumps(value)
 
