@@ -1,9 +1,909 @@
-"""The import half of a resource (being written; see issue 4)."""
+"""The import half of a resource: turning dataset rows into saved, updated or deleted objects.
+
+:class:`ResourceImportMixin` holds every import method of ``Resource`` and
+:class:`ModelResourceImportMixin` the ones that need a Django model; ``resources.py`` mixes them
+in, so ``Resource.import_data()`` and every hook below are reached through the resource classes.
+
+The order of the hooks and the meaning of each keyword argument follow django-import-export 4.4,
+because user resources override them:
+
+``before_import`` → for each row: ``before_import_row`` → ``after_init_instance`` →
+(``before_save_instance`` → ``after_save_instance`` | ``before_delete_instance`` →
+``after_delete_instance``) → ``after_import_row`` → ``after_import``.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from copy import deepcopy
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
+from django.core.management.color import no_style
+from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db.transaction import TransactionManagementError, set_rollback
+from django.utils.encoding import force_str
+
+from . import exceptions
+from .diff import Diff
+from .instance_loaders import BaseInstanceLoader
+from .results import FAILED_CELL_ATTRIBUTE, Error, Result, RowResult
+from .utils import atomic_if_using_transaction
+
+logger = logging.getLogger(__name__)
+logger.addHandler(logging.NullHandler())
+
+#: ``import_id_fields`` value under which a file without an id column is normal (every row new).
+DEFAULT_IMPORT_ID_FIELDS = ("id",)
+
+
+class RowLengthError(exceptions.ImportExportError):
+    """A data row has a different number of cells than the file has headers.
+
+    Pairing such a row's cells with the headers would silently shift or drop values, so the row
+    is reported instead of imported.
+    """
+
+
+class _NoInstanceLoader(BaseInstanceLoader):
+    """Used by a plain ``Resource`` that names no loader: every row starts a new instance."""
+
+    def get_instance(self, row: Mapping) -> None:
+        return None
+
+
+def _is_many_to_many(field: Any) -> bool:
+    """Whether a resource field writes a many-to-many relation (saved after the instance)."""
+    from . import widgets  # the widgets module imports nothing from here; late import keeps
+    # this module importable on its own for the results/loader tests.
+
+    return isinstance(field.widget, widgets.ManyToManyWidget)
+
+
+def _remember_failed_cell(error: BaseException, field: Any, row: Mapping) -> None:
+    """Tag ``error`` with the column and value being imported, unless an inner step already did.
+
+    Keeping the original exception (instead of wrapping it) lets callers still catch e.g.
+    ``Author.DoesNotExist``, while :class:`~import_export.results.Error` can name the cell.
+    """
+    if getattr(error, FAILED_CELL_ATTRIBUTE, None) is not None:
+        return
+    column = field.column_name
+    try:
+        setattr(error, FAILED_CELL_ATTRIBUTE, (column, row.get(column)))
+    except AttributeError:  # an exception type with __slots__: nothing to attach to
+        pass
+
+
+def _row_length_error(number: int, headers: Sequence, values: Sequence) -> RowLengthError:
+    return RowLengthError(
+        f"Row {number} has {len(values)} cells but the file has {len(headers)} headers "
+        f"({', '.join(map(str, headers))}); fill in the missing cells or remove the extra ones."
+    )
+
+
+class _BulkBuffers:
+    """The instances waiting for the next ``bulk_create``/``bulk_update``/``bulk_delete``."""
+
+    def __init__(self) -> None:
+        self.create: list = []
+        self.update: list = []
+        self.delete: list = []
 
 
 class ResourceImportMixin:
-    """Import methods of :class:`import_export.resources.Resource`."""
+    """Every import method of :class:`~import_export.resources.Resource`."""
+
+    # ---- the bulk buffers --------------------------------------------------------------------
+    # Created on first use so that the resource's own __init__ need not know about them.
+
+    @property
+    def _bulk(self) -> _BulkBuffers:
+        buffers = self.__dict__.get("_bulk_buffers")
+        if buffers is None:
+            buffers = self.__dict__["_bulk_buffers"] = _BulkBuffers()
+        return buffers
+
+    @property
+    def create_instances(self) -> list:
+        """New instances waiting for ``bulk_create`` (``use_bulk`` only)."""
+        return self._bulk.create
+
+    @create_instances.setter
+    def create_instances(self, value: list) -> None:
+        self._bulk.create = value
+
+    @property
+    def update_instances(self) -> list:
+        """Changed instances waiting for ``bulk_update`` (``use_bulk`` only)."""
+        return self._bulk.update
+
+    @update_instances.setter
+    def update_instances(self, value: list) -> None:
+        self._bulk.update = value
+
+    @property
+    def delete_instances(self) -> list:
+        """Instances waiting for the bulk delete (``use_bulk`` only)."""
+        return self._bulk.delete
+
+    @delete_instances.setter
+    def delete_instances(self, value: list) -> None:
+        self._bulk.delete = value
+
+    # ---- the classes an import builds; overridable to customise reporting -----------------
+
+    @classmethod
+    def get_result_class(cls) -> type[Result]:
+        return Result
+
+    @classmethod
+    def get_row_result_class(cls) -> type[RowResult]:
+        return RowResult
+
+    @classmethod
+    def get_error_result_class(cls) -> type[Error]:
+        return Error
+
+    @classmethod
+    def get_diff_class(cls) -> type[Diff]:
+        return Diff
+
+    def get_instance_loader_class(self) -> type[BaseInstanceLoader]:
+        """``Meta.instance_loader_class``; a resource without a model and without a loader
+        treats every row as new."""
+        return self._meta.instance_loader_class or _NoInstanceLoader
+
+    # ---- configuration -------------------------------------------------------------------------
+
+    @classmethod
+    def get_db_connection_name(cls) -> str:
+        """The database alias the import's transaction runs on (``Meta.using_db`` or the router)."""
+        if cls._meta.using_db is not None:
+            return cls._meta.using_db
+        model = cls._meta.model
+        if model is None:
+            return DEFAULT_DB_ALIAS
+        return router.db_for_write(model)
+
+    def get_use_transactions(self) -> bool:
+        """``Meta.use_transactions``, else the ``IMPORT_EXPORT_USE_TRANSACTIONS`` setting (True)."""
+        if self._meta.use_transactions is not None:
+            return self._meta.use_transactions
+        return getattr(settings, "IMPORT_EXPORT_USE_TRANSACTIONS", True)
+
+    def get_import_id_fields(self) -> Sequence[str]:
+        return self._meta.import_id_fields
+
+    def get_import_order(self) -> tuple[str, ...]:
+        """Field names in import order: ``Meta.import_order``, then ``Meta.fields``, then the
+        remaining fields in declaration order."""
+        return self._field_names_ordered_by(self._meta.import_order)
+
+    def _field_names_ordered_by(self, preferred: Iterable[str] | None) -> tuple[str, ...]:
+        named = [*(preferred or ()), *(self._meta.fields or ())]
+        ordered = list(dict.fromkeys(named))
+        listed = set(ordered)
+        for name, field in self.fields.items():
+            if name not in listed and field.column_name not in listed:
+                ordered.append(name)
+        return tuple(ordered)
+
+    def get_import_fields(self) -> list:
+        """The fields an import reads, in import order.
+
+        A name in ``import_order`` or ``Meta.fields`` may be a field's column name instead of
+        its attribute name in the resource.
+        """
+        fields = []
+        for name in self.get_import_order():
+            field = self.fields.get(name) or self._field_by_column_name(name)
+            if field is not None and field not in fields:
+                fields.append(field)
+        return fields
+
+    def _field_by_column_name(self, column_name: str):
+        for field in self.fields.values():
+            if field.column_name == column_name:
+                return field
+        return None
+
+    def get_diff_headers(self) -> list[str]:
+        """Headers of the diff columns: the column names of the import fields."""
+        return [force_str(field.column_name) for field in self.get_import_fields()]
+
+    def get_bulk_update_fields(self) -> list[str]:
+        """Names of the model fields ``bulk_update`` writes.
+
+        The id fields identify the rows and cannot be updated by ``bulk_update``; read-only,
+        many-to-many and relation-path fields are not columns of this model's table.
+        """
+        id_fields = set(self.get_import_id_fields())
+        model = self._meta.model
+        names = []
+        for name, field in self.fields.items():
+            if name in id_fields or field.readonly or not field.attribute:
+                continue
+            model_field = _concrete_model_field(model, field.attribute)
+            if model_field is not None and model_field.name not in names:
+                names.append(model_field.name)
+        return names
+
+    # ---- finding or creating the instance for a row -----------------------------------------
+
+    def init_instance(self, row: Mapping | None = None) -> Any:
+        """A new, unsaved object for ``row``; :class:`ModelResourceImportMixin` builds a model."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no model: override init_instance() to create objects."
+        )
+
+    def get_instance(self, instance_loader: BaseInstanceLoader, row: Mapping) -> Any:
+        """The existing object for ``row``, or ``None`` when the row lacks an id column."""
+        for name in self.get_import_id_fields():
+            if self.fields[name].column_name not in row:
+                return None
+        return instance_loader.get_instance(row)
+
+    def get_or_init_instance(self, instance_loader: BaseInstanceLoader, row: Mapping):
+        """``(instance, is_new)``: the existing object if there is one, else a new one."""
+        if not self._meta.force_init_instance:
+            instance = self.get_instance(instance_loader, row)
+            if instance:
+                return instance, False
+        return self.init_instance(row), True
+
+    # ---- writing values onto the instance ---------------------------------------------------
+
+    def import_field(self, field: Any, instance: Any, row: Mapping, is_m2m: bool = False, **kwargs):
+        """Set one field of ``instance`` from ``row``; fields without an attribute or whose
+        column the file lacks are left alone, so partial files update only what they hold."""
+        if not field.attribute:
+            logger.debug("not importing %s: it has no attribute", field)
+            return
+        if field.column_name not in row:
+            logger.debug("not importing %s: the row has no column %r", field, field.column_name)
+            return
+        field.save(instance, row, is_m2m, **kwargs)
+
+    def import_instance(self, instance: Any, row: Mapping, **kwargs) -> None:
+        """Import every non-many-to-many field, collecting value errors of all of them.
+
+        A ``ValueError`` from a widget means the cell could not be converted; gathering them
+        into one ``ValidationError`` tells the user about every bad cell of the row at once.
+        Any other exception stops the row, tagged with the cell it came from.
+        """
+        errors = {}
+        for field in self.get_import_fields():
+            if _is_many_to_many(field):
+                continue
+            try:
+                self.import_field(field, instance, row, **kwargs)
+            except ValueError as error:
+                errors[field.attribute] = ValidationError(force_str(error), code="invalid")
+            except Exception as error:
+                _remember_failed_cell(error, field, row)
+                raise
+        if errors:
+            raise ValidationError(errors)
+
+    def import_obj(self, obj: Any, data: Mapping, dry_run: bool, **kwargs) -> None:
+        warnings.warn(
+            "import_obj() is deprecated; call import_instance(instance, row, **kwargs).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if dry_run is True:
+            kwargs["dry_run"] = dry_run
+        self.import_instance(obj, data, **kwargs)
+
+    def save_m2m(self, instance: Any, row: Mapping, **kwargs) -> None:
+        """Write the many-to-many fields, which needs the instance to be saved first.
+
+        Nothing is written in bulk mode (the instances have no primary key yet) nor in a dry
+        run without a transaction to roll it back.
+        """
+        if self._meta.use_bulk or self._writes_are_suppressed(kwargs):
+            return
+        for field in self.get_import_fields():
+            if not _is_many_to_many(field):
+                continue
+            try:
+                self.import_field(field, instance, row, True, **kwargs)
+            except Exception as error:
+                _remember_failed_cell(error, field, row)
+                raise
+
+    # ---- deciding what to do with a row -------------------------------------------------------
+
+    def for_delete(self, row: Mapping, instance: Any) -> bool:
+        """Override to return True for rows that should delete their instance."""
+        return False
+
+    def skip_row(
+        self,
+        instance: Any,
+        original: Any,
+        row: Mapping,
+        import_validation_errors: Mapping | None = None,
+    ) -> bool:
+        """Whether to leave the row out: by default only when ``skip_unchanged`` is set and
+        the row would change none of the import fields.
+
+        Without a diff (``skip_diff``) there is no original to compare with, and a row with
+        validation errors is never skipped so that its errors are reported.
+        """
+        if not self._meta.skip_unchanged or self._meta.skip_diff or import_validation_errors:
+            return False
+        for field in self.get_import_fields():
+            if _is_many_to_many(field):
+                if field.column_name in row and self._m2m_would_change(field, original, row):
+                    return False
+            elif field.get_value(instance) != field.get_value(original):
+                return False
+        return True
+
+    def _m2m_would_change(self, field: Any, original: Any, row: Mapping) -> bool:
+        # The row's related objects are not on the instance yet (they are saved after it), so
+        # they are read from the row.
+        wanted = Counter(related.pk for related in field.clean(row))
+        if getattr(original, "pk", None) is None:
+            current: Counter = Counter()
+        else:
+            current = Counter(related.pk for related in field.get_value(original).all())
+        return wanted != current
+
+    def validate_instance(
+        self,
+        instance: Any,
+        import_validation_errors: Mapping | None = None,
+        validate_unique: bool = True,
+    ) -> None:
+        """Raise one ``ValidationError`` holding the conversion errors of the row and, when
+        ``clean_model_instances`` is set, those of the model's ``full_clean()``.
+
+        Fields that already failed conversion are excluded from ``full_clean()`` so that each
+        bad cell is reported once, with the clearer conversion message.
+        """
+        errors = dict(import_validation_errors or {})
+        if self._meta.clean_model_instances:
+            try:
+                instance.full_clean(exclude=errors.keys(), validate_unique=validate_unique)
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    # ---- persisting ---------------------------------------------------------------------------
+
+    def save_instance(self, instance: Any, is_create: bool, row: Mapping, **kwargs) -> None:
+        """Save (or, in bulk mode, queue) ``instance`` between the save hooks."""
+        self.before_save_instance(instance, row, **kwargs)
+        if self._meta.use_bulk:
+            (self.create_instances if is_create else self.update_instances).append(instance)
+        elif not self._writes_are_suppressed(kwargs):
+            self.do_instance_save(instance, is_create)
+        self.after_save_instance(instance, row, **kwargs)
+
+    def do_instance_save(self, instance: Any, is_create: bool) -> None:
+        """Write one instance; override for e.g. ``update_or_create`` semantics.
+
+        A new row is inserted with ``force_insert`` so that it can never overwrite an existing
+        record whose key the loader did not find (e.g. outside a filtered ``get_queryset()``):
+        that case fails with an ``IntegrityError`` reported on the row.
+        """
+        instance.save(force_insert=is_create)
+
+    def delete_instance(self, instance: Any, row: Mapping, **kwargs) -> None:
+        """Delete (or, in bulk mode, queue) ``instance`` between the delete hooks."""
+        self.before_delete_instance(instance, row, **kwargs)
+        if self._meta.use_bulk:
+            self.delete_instances.append(instance)
+        elif not self._writes_are_suppressed(kwargs):
+            instance.delete()
+        self.after_delete_instance(instance, row, **kwargs)
+
+    def _bulk_writes_allowed(self, using_transactions: bool, dry_run: bool) -> bool:
+        # A dry run writes only when a transaction will undo it.
+        return using_transactions or not dry_run
+
+    def bulk_create(
+        self,
+        using_transactions: bool,
+        dry_run: bool,
+        raise_errors: bool,
+        batch_size: int | None = None,
+        result: Result | None = None,
+    ) -> None:
+        """Insert the queued new instances with one ``bulk_create``."""
+        self._flush(
+            self.create_instances,
+            lambda objs: self._meta.model.objects.bulk_create(objs, batch_size=batch_size),
+            using_transactions,
+            dry_run,
+            raise_errors,
+            result,
+        )
+
+    def bulk_update(
+        self,
+        using_transactions: bool,
+        dry_run: bool,
+        raise_errors: bool,
+        batch_size: int | None = None,
+        result: Result | None = None,
+    ) -> None:
+        """Write the queued changed instances with one ``bulk_update``."""
+        self._flush(
+            self.update_instances,
+            lambda objs: self._meta.model.objects.bulk_update(
+                objs, self.get_bulk_update_fields(), batch_size=batch_size
+            ),
+            using_transactions,
+            dry_run,
+            raise_errors,
+            result,
+        )
+
+    def bulk_delete(
+        self,
+        using_transactions: bool,
+        dry_run: bool,
+        raise_errors: bool,
+        result: Result | None = None,
+    ) -> None:
+        """Delete the queued instances with one query on their primary keys."""
+        self._flush(
+            self.delete_instances,
+            lambda objs: self._meta.model.objects.filter(pk__in=[o.pk for o in objs]).delete(),
+            using_transactions,
+            dry_run,
+            raise_errors,
+            result,
+        )
+
+    def _flush(self, queue, write, using_transactions, dry_run, raise_errors, result) -> None:
+        """Run one bulk write on ``queue`` and empty it, whether or not the write succeeded.
+
+        A failed batch cannot be pinned to one row, so it is recorded as an import-wide error.
+        """
+        if not queue or not self._bulk_writes_allowed(using_transactions, dry_run):
+            return
+        try:
+            write(list(queue))
+        except Exception as error:
+            self.handle_import_error(result, error, raise_errors)
+        finally:
+            queue.clear()
+
+    # ---- hooks (all no-ops by default) --------------------------------------------------------
+
+    def before_import(self, dataset, **kwargs) -> None:
+        """Called once before any row, inside the import's transaction; may alter ``dataset``."""
+
+    def after_import(self, dataset, result: Result, **kwargs) -> None:
+        """Called once after every row (and every bulk write)."""
+
+    def before_import_row(self, row: Mapping, **kwargs) -> None:
+        """Called first for each row; may alter ``row`` in place."""
+
+    def after_import_row(self, row: Mapping, row_result: RowResult, **kwargs) -> None:
+        """Called last for each row that raised nothing."""
+
+    def after_init_instance(self, instance: Any, new: bool, row: Mapping, **kwargs) -> None:
+        """Called once the row's instance was found (``new`` False) or created (``new`` True)."""
+
+    def after_import_instance(self, instance: Any, new: bool, row_number=None, **kwargs) -> None:
+        warnings.warn(
+            "after_import_instance() is deprecated; override "
+            "after_init_instance(instance, new, row, **kwargs).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if row_number is not None:
+            kwargs["row_number"] = row_number
+        self.after_init_instance(instance, new, None, **kwargs)
+
+    def before_save_instance(self, instance: Any, row: Mapping, **kwargs) -> None:
+        """Called before an instance is saved (or queued in bulk mode)."""
+
+    def after_save_instance(self, instance: Any, row: Mapping, **kwargs) -> None:
+        """Called after an instance is saved (or queued in bulk mode)."""
+
+    def before_delete_instance(self, instance: Any, row: Mapping, **kwargs) -> None:
+        """Called before an instance is deleted (or queued in bulk mode)."""
+
+    def after_delete_instance(self, instance: Any, row: Mapping, **kwargs) -> None:
+        """Called after an instance is deleted (or queued in bulk mode)."""
+
+    # ---- one row ------------------------------------------------------------------------------
+
+    def handle_import_error(
+        self, result: Result | None, error: BaseException, raise_errors: bool = False
+    ) -> None:
+        """Record an error that belongs to the whole import, and raise it if asked to."""
+        logger.debug(error, exc_info=error)
+        if result is not None:
+            result.append_base_error(self.get_error_result_class()(error))
+        if raise_errors:
+            raise exceptions.ImportError(error) from error
+
+    def import_row(self, row: Mapping, instance_loader: BaseInstanceLoader, **kwargs) -> RowResult:
+        """Import one row and report what happened; never raises for a bad row.
+
+        ``kwargs`` carries ``dry_run``, ``using_transactions`` and ``row_number`` (1-based), plus
+        whatever the caller passed to ``import_data``; every hook receives them.
+        """
+        row_result = self.get_row_result_class()()
+        if self._meta.store_row_values:
+            row_result.row_values = row
+        try:
+            self._import_row_into(row_result, row, instance_loader, kwargs)
+        except ValidationError as error:
+            row_result.import_type = RowResult.IMPORT_TYPE_INVALID
+            row_result.validation_error = error
+        except Exception as error:
+            row_result.import_type = RowResult.IMPORT_TYPE_ERROR
+            # Once a transaction is broken every later row fails the same way; only the
+            # first, real, error is worth a log entry.
+            if not isinstance(error, TransactionManagementError):
+                logger.debug(error, exc_info=True)
+            row_result.errors.append(
+                self.get_error_result_class()(error, row=row, number=kwargs.get("row_number"))
+            )
+        return row_result
+
+    def _import_row_into(self, row_result, row, instance_loader, kwargs) -> None:
+        self.before_import_row(row, **kwargs)
+        instance, new = self.get_or_init_instance(instance_loader, row)
+        self.after_init_instance(instance, new, row, **kwargs)
+        row_result.import_type = RowResult.IMPORT_TYPE_NEW if new else RowResult.IMPORT_TYPE_UPDATE
+
+        diff = original = None
+        if not self._meta.skip_diff:
+            original = deepcopy(instance)
+            diff = self.get_diff_class()(self, original, new)
+
+        if self.for_delete(row, instance):
+            self._delete_row(row_result, instance, new, row, kwargs)
+            after = None
+        else:
+            self._save_row(row_result, instance, new, original, row, kwargs)
+            after = instance
+            if diff is not None and not new:
+                row_result.original = original
+
+        if diff is not None:
+            diff.compare_with(self, after)
+            if not self._meta.skip_html_diff:
+                row_result.diff = diff.as_html()
+        self.after_import_row(row, row_result, **kwargs)
+
+    def _stores_instance(self, kwargs) -> bool:
+        # retain_instance_in_row_result is the keyword older callers (the admin) pass.
+        return bool(self._meta.store_instance or kwargs.get("retain_instance_in_row_result"))
+
+    def _delete_row(self, row_result, instance, new, row, kwargs) -> None:
+        if new:
+            # Nothing to delete: the row names an object that does not exist.
+            row_result.import_type = RowResult.IMPORT_TYPE_SKIP
+            return
+        row_result.import_type = RowResult.IMPORT_TYPE_DELETE
+        row_result.add_instance_info(instance)
+        if self._stores_instance(kwargs):
+            # Deleting clears the primary key; the copy keeps it for the caller.
+            row_result.instance = deepcopy(instance)
+        self.delete_instance(instance, row, **kwargs)
+
+    def _save_row(self, row_result, instance, new, original, row, kwargs) -> None:
+        conversion_errors: dict = {}
+        try:
+            self.import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            conversion_errors = error.update_error_dict(conversion_errors)
+        if self.skip_row(instance, original, row, conversion_errors):
+            row_result.import_type = RowResult.IMPORT_TYPE_SKIP
+        else:
+            self.validate_instance(instance, conversion_errors)
+            self.save_instance(instance, new, row, **kwargs)
+            self.save_m2m(instance, row, **kwargs)
+        row_result.add_instance_info(instance)
+        if self._stores_instance(kwargs):
+            row_result.instance = instance
+
+    # ---- the whole dataset --------------------------------------------------------------------
+
+    def import_data(
+        self,
+        dataset,
+        dry_run: bool = False,
+        raise_errors: bool = False,
+        use_transactions: bool | None = None,
+        collect_failed_rows: bool = False,
+        rollback_on_validation_errors: bool = False,
+        **kwargs,
+    ) -> Result:
+        """Import every row of a ``tablib.Dataset`` and return a :class:`Result`.
+
+        With transactions (the default where the database has them) the whole import is one
+        atomic block, rolled back for a dry run, for any row error, and, when
+        ``rollback_on_validation_errors`` is set, for any invalid row. ``raise_errors`` raises
+        :class:`~import_export.exceptions.ImportError` at the first failing row instead of
+        reporting it. ``collect_failed_rows`` fills ``Result.failed_dataset``. Other keyword
+        arguments reach every hook.
+        """
+        if use_transactions is None:
+            use_transactions = self.get_use_transactions()
+        alias = self.get_db_connection_name()
+        has_transactions = self._database_supports_transactions(alias)
+        if use_transactions and not has_transactions:
+            raise ImproperlyConfigured(
+                f"Transactions were requested for this import but the database '{alias}' "
+                "does not support them; set use_transactions=False (or Meta.use_transactions, "
+                "or IMPORT_EXPORT_USE_TRANSACTIONS) to import without one."
+            )
+        using_transactions = bool((use_transactions or dry_run) and has_transactions)
+        self._check_batch_size()
+
+        with atomic_if_using_transaction(using_transactions, using=alias):
+            result = self.import_data_inner(
+                dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
+            )
+            if using_transactions and self._must_roll_back(
+                result, dry_run, rollback_on_validation_errors
+            ):
+                set_rollback(True, using=alias)
+        return result
+
+    @staticmethod
+    def _database_supports_transactions(alias: str) -> bool:
+        return bool(getattr(connections[alias].features, "supports_transactions", False))
+
+    @staticmethod
+    def _must_roll_back(result: Result, dry_run: bool, rollback_on_validation_errors: bool):
+        return (
+            dry_run
+            or result.has_errors()
+            or (rollback_on_validation_errors and result.has_validation_errors())
+        )
+
+    def _check_batch_size(self) -> None:
+        batch_size = self._meta.batch_size
+        if batch_size is None:
+            return
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(
+                f"Meta.batch_size must be a positive integer or None, got {batch_size!r}."
+            )
+
+    def import_data_inner(
+        self,
+        dataset,
+        dry_run: bool,
+        raise_errors: bool,
+        using_transactions: bool,
+        collect_failed_rows: bool,
+        **kwargs,
+    ) -> Result:
+        """The body of :meth:`import_data`, run inside its transaction (if any)."""
+        result = self.get_result_class()()
+        result.diff_headers = self.get_diff_headers()
+        result.total_rows = len(dataset)
+        result.field_columns = self._error_key_columns()
+        alias = self.get_db_connection_name()
+
+        kwargs.update({"dry_run": dry_run, "using_transactions": using_transactions})
+        instance_loader = self._prepare_import(
+            dataset, result, raise_errors, using_transactions, kwargs
+        )
+        if instance_loader is None:
+            return result
+        # before_import() may have added or removed rows.
+        result.total_rows = len(dataset)
+        headers = list(dataset.headers or [])
+        if collect_failed_rows:
+            result.add_dataset_headers(headers)
+
+        row_atomic = using_transactions and not self._meta.use_bulk
+        for number, values in enumerate(dataset, 1):
+            row = OrderedDict(zip(headers, values))
+            kwargs.update(
+                {"dry_run": dry_run, "using_transactions": using_transactions, "row_number": number}
+            )
+            with atomic_if_using_transaction(row_atomic, using=alias):
+                row_result = self._import_one_row(row, values, headers, instance_loader, kwargs)
+                if row_atomic and row_result.errors:
+                    # Undo this row's partial writes and keep the transaction usable for the
+                    # rows that follow (PostgreSQL refuses every query after an error).
+                    set_rollback(True, using=alias)
+            row_result.number = number
+            if self._meta.use_bulk:
+                self._flush_full_batches(result, dry_run, raise_errors, using_transactions)
+            self._record_row_result(
+                result, row_result, number, row, collect_failed_rows, raise_errors
+            )
+
+        if self._meta.use_bulk:
+            with atomic_if_using_transaction(using_transactions, using=alias):
+                self.bulk_create(using_transactions, dry_run, raise_errors, result=result)
+                self.bulk_update(using_transactions, dry_run, raise_errors, result=result)
+                self.bulk_delete(using_transactions, dry_run, raise_errors, result=result)
+
+        try:
+            with atomic_if_using_transaction(using_transactions, using=alias):
+                self.after_import(dataset, result, **kwargs)
+        except Exception as error:
+            self.handle_import_error(result, error, raise_errors)
+        return result
+
+    def _prepare_import(self, dataset, result, raise_errors, using_transactions, kwargs):
+        """Run ``before_import``, check the id columns and build the loader.
+
+        Returns ``None`` (after recording the error) when any of that fails: importing rows
+        that cannot be matched to existing objects would create duplicates.
+        """
+        alias = self.get_db_connection_name()
+        try:
+            with atomic_if_using_transaction(using_transactions, using=alias):
+                self.before_import(dataset, **kwargs)
+            self._check_import_id_fields(dataset.headers)
+            return self.get_instance_loader_class()(self, dataset)
+        except Exception as error:
+            self.handle_import_error(result, error, raise_errors)
+            return None
+
+    def _import_one_row(self, row, values, headers, instance_loader, kwargs) -> RowResult:
+        if len(values) != len(headers):
+            return self._failed_row_result(
+                _row_length_error(kwargs["row_number"], headers, values), row, kwargs
+            )
+        return self.import_row(row, instance_loader, **kwargs)
+
+    def _failed_row_result(self, error: BaseException, row, kwargs) -> RowResult:
+        row_result = self.get_row_result_class()()
+        row_result.import_type = RowResult.IMPORT_TYPE_ERROR
+        row_result.errors.append(
+            self.get_error_result_class()(error, row=row, number=kwargs.get("row_number"))
+        )
+        return row_result
+
+    def _flush_full_batches(self, result, dry_run, raise_errors, using_transactions) -> None:
+        """Write each bulk queue that reached ``batch_size``, so memory stays bounded."""
+        batch_size = self._meta.batch_size
+        if batch_size is None:
+            return
+        alias = self.get_db_connection_name()
+        if len(self.create_instances) >= batch_size:
+            with atomic_if_using_transaction(using_transactions, using=alias):
+                self.bulk_create(
+                    using_transactions, dry_run, raise_errors, batch_size=batch_size, result=result
+                )
+        if len(self.update_instances) >= batch_size:
+            with atomic_if_using_transaction(using_transactions, using=alias):
+                self.bulk_update(
+                    using_transactions, dry_run, raise_errors, batch_size=batch_size, result=result
+                )
+        if len(self.delete_instances) >= batch_size:
+            with atomic_if_using_transaction(using_transactions, using=alias):
+                self.bulk_delete(using_transactions, dry_run, raise_errors, result=result)
+
+    def _record_row_result(
+        self, result, row_result, number, row, collect_failed_rows, raise_errors
+    ) -> None:
+        result.increment_row_result_total(row_result)
+        if row_result.errors:
+            result.append_error_row(number, row, row_result.errors)
+            if collect_failed_rows:
+                result.append_failed_row(row, row_result.errors[0])
+            if raise_errors:
+                error = row_result.errors[-1].error
+                raise exceptions.ImportError(error, number=number, row=row) from error
+        elif row_result.validation_error:
+            result.append_invalid_row(number, row, row_result.validation_error)
+            if collect_failed_rows:
+                result.append_failed_row(row, row_result.validation_error)
+            if raise_errors:
+                error = row_result.validation_error
+                raise exceptions.ImportError(error, number=number, row=row) from error
+        if not row_result.is_skip() or self._meta.report_skipped:
+            result.append_row_result(row_result)
+
+    def _error_key_columns(self) -> dict[str, str]:
+        """Map every key a row's validation errors may use to the column a person sees.
+
+        Conversion errors are keyed by field attribute (``author_id``), model validation errors
+        by model field name (``author``); both should name the file's column.
+        """
+        columns: dict[str, str] = {}
+        for field in self.get_import_fields():
+            if not field.attribute or not field.column_name:
+                continue
+            columns.setdefault(field.attribute, field.column_name)
+            model_field = _concrete_model_field(self._meta.model, field.attribute)
+            if model_field is not None:
+                columns.setdefault(model_field.name, field.column_name)
+        return columns
+
+    # ---- checks and small helpers ---------------------------------------------------------------
+
+    def _is_using_transactions(self, kwargs: Mapping) -> bool:
+        return kwargs.get("using_transactions", False)
+
+    def _is_dry_run(self, kwargs: Mapping) -> bool:
+        return kwargs.get("dry_run", False)
+
+    def _writes_are_suppressed(self, kwargs: Mapping) -> bool:
+        """A dry run without a transaction must not write at all, since nothing could undo it."""
+        return self._is_dry_run(kwargs) and not self._is_using_transactions(kwargs)
+
+    def _check_import_id_fields(self, headers: Sequence[str] | None) -> None:
+        """Fail early, naming the columns, when ``import_id_fields`` cannot be matched.
+
+        Without its id columns every row would look new, so an import meant to update records
+        would duplicate them instead. The default ``["id"]`` is exempt: a file without ids is
+        the normal way to add new records.
+        """
+        id_field_names = list(self.get_import_id_fields())
+        if tuple(id_field_names) == DEFAULT_IMPORT_ID_FIELDS:
+            return
+        unknown = [name for name in id_field_names if name not in self.fields]
+        if unknown:
+            raise exceptions.FieldError(
+                "import_id_fields names fields this resource does not have: "
+                f"{', '.join(unknown)} (its fields are: {', '.join(self.fields)})"
+            )
+        present = set(headers or [])
+        missing = [
+            self.fields[name].column_name
+            for name in id_field_names
+            if self.fields[name].column_name not in present
+        ]
+        if missing:
+            raise exceptions.FieldError(
+                "The file has no column for these import_id_fields: "
+                f"{', '.join(map(str, missing))}. Columns in the file: "
+                f"{', '.join(map(str, headers or [])) or '(none)'}"
+            )
 
 
 class ModelResourceImportMixin:
-    """Import methods that need a Django model, mixed into ModelResource."""
+    """Import methods that need ``Meta.model``; mixed into ``ModelResource``."""
+
+    def init_instance(self, row: Mapping | None = None) -> Any:
+        """A new, unsaved instance of ``Meta.model``."""
+        return self._meta.model()
+
+    def after_import(self, dataset, result: Result, **kwargs) -> None:
+        """Reset the model's primary key sequence after rows with explicit ids were inserted.
+
+        On PostgreSQL (and others with sequences) inserting explicit ids leaves the sequence
+        behind, so the next ordinary ``save()`` would collide with an imported id.
+        """
+        super().after_import(dataset, result, **kwargs)
+        if self._is_dry_run(kwargs) or not result.totals.get(RowResult.IMPORT_TYPE_NEW):
+            return
+        connection = connections[self.get_db_connection_name()]
+        statements = connection.ops.sequence_reset_sql(no_style(), [self._meta.model])
+        if not statements:
+            return
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+
+
+def _concrete_model_field(model: Any, attribute: str | None):
+    """The concrete, non-primary-key, non-many-to-many model field ``attribute`` writes, if any."""
+    if model is None or not attribute or "__" in attribute:
+        return None
+    try:
+        model_field = model._meta.get_field(attribute)
+    except FieldDoesNotExist:
+        return None
+    if not getattr(model_field, "concrete", False) or model_field.many_to_many:
+        return None
+    if model_field.primary_key:
+        return None
+    return model_field

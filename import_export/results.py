@@ -25,6 +25,22 @@ MISSING_VALUE = "---"
 #: Header of the column that ``Result.failed_dataset`` adds to explain each failed row.
 ERROR_COLUMN = "Error"
 
+#: Attribute the import sets on an exception raised while importing one cell:
+#: ``(column name, raw value)``.
+FAILED_CELL_ATTRIBUTE = "import_export_cell"
+
+
+def _located_message(number: int | None, column: str | None, value: Any, message: str) -> str:
+    """``"Row 3, column 'price' (value 'abc'): Enter a number."``, leaving out what is unknown."""
+    place = []
+    if number is not None:
+        place.append(f"Row {number}")
+    if column is not None:
+        place.append(f"column '{column}' (value {value!r})")
+    if not place:
+        return message
+    return f"{', '.join(place)}: {message}"
+
 
 class Error:
     """An exception caught while importing, kept with the row (and its number) that caused it.
@@ -39,6 +55,16 @@ class Error:
         self.error = error
         self.row = row
         self.number = number
+        # The import tags an exception raised while converting one cell with that cell.
+        cell = getattr(error, FAILED_CELL_ATTRIBUTE, None)
+        #: The column whose value caused the error, when the error came from one cell.
+        self.column: str | None = cell[0] if cell else None
+        #: That column's raw value in the row.
+        self.value: Any = cell[1] if cell else None
+
+    def describe(self) -> str:
+        """A one-line explanation naming the row, the column and the value where known."""
+        return _located_message(self.number, self.column, self.value, str(self.error))
 
     def __repr__(self) -> str:
         parts = [f"<Error: {self.error!r}"]
@@ -146,12 +172,40 @@ def _messages_by_field(validation_error: ValidationError) -> dict[str, list[str]
 class InvalidRow:
     """A row that failed validation, with its messages grouped by field."""
 
-    def __init__(self, number: int, validation_error: ValidationError, values: Sequence) -> None:
+    def __init__(
+        self,
+        number: int,
+        validation_error: ValidationError,
+        values: Sequence,
+        row: Mapping | None = None,
+        field_columns: Mapping[str, str] | None = None,
+    ) -> None:
         self.number = number
         self.error = validation_error
         #: The row's values in the order of ``Result.diff_headers``.
         self.values = values
+        #: The whole row as read from the file (column name -> raw value).
+        self.row = row if row is not None else {}
+        #: Error key (field attribute or model field name) -> the column it came from.
+        self.field_columns = dict(field_columns or {})
         self.error_dict = _messages_by_field(validation_error)
+
+    def column_for(self, key: str) -> str:
+        """The file column behind an error key, or the key itself when it has no column."""
+        return self.field_columns.get(key, key)
+
+    def describe(self) -> list[str]:
+        """One line per message, each naming the row, and the column and value if it has one."""
+        lines = []
+        for key, messages in self.error_dict.items():
+            for message in messages:
+                if key == NON_FIELD_ERRORS:
+                    lines.append(_located_message(self.number, None, None, message))
+                else:
+                    column = self.column_for(key)
+                    value = self.row.get(column)
+                    lines.append(_located_message(self.number, column, value, message))
+        return lines
 
     @property
     def field_specific_errors(self) -> dict[str, list[str]]:
@@ -222,6 +276,17 @@ class Result:
             )
         )
         self.total_rows = 0
+        #: Error key -> column name, so validation messages can name the file's column.
+        self.field_columns: dict[str, str] = {}
+
+    def error_messages(self) -> list[str]:
+        """Every problem of the import as a readable line naming row, column and value."""
+        lines = [error.describe() for error in self.base_errors]
+        for error_row in self.error_rows:
+            lines.extend(error.describe() for error in error_row.errors)
+        for invalid_row in self.invalid_rows:
+            lines.extend(invalid_row.describe())
+        return lines
 
     def valid_rows(self) -> list[RowResult]:
         return [row for row in self.rows if row.import_type in RowResult.valid_import_types]
@@ -245,7 +310,13 @@ class Result:
         # The values follow diff_headers so that a table of invalid rows lines up under them.
         values = tuple(row.get(column, MISSING_VALUE) for column in self.diff_headers)
         self.invalid_rows.append(
-            InvalidRow(number=number, validation_error=validation_error, values=values)
+            InvalidRow(
+                number=number,
+                validation_error=validation_error,
+                values=values,
+                row=row,
+                field_columns=self.field_columns,
+            )
         )
 
     def append_error_row(self, number: int, row: Mapping, errors: list[Error]) -> None:
