@@ -1,0 +1,222 @@
+#!/usr/bin/env python
+"""Export benchmark: peak memory growth and rows/s of three ways to export the same rows.
+
+* ``stream``  — ``PackageResource().export_to_stream(format, file)`` (this fork's streaming path);
+* ``classic`` — ``format.export_data(PackageResource().export())`` (upstream's path: a Dataset,
+  then one string);
+* ``floor``   — ``values_list()`` written row by row with the csv/json modules or openpyxl: what
+  the database and the format libraries cost with no resource layer at all.
+
+Each scenario runs in a fresh child process on a pulpcore-shaped SQLite database (13 columns,
+wide text, a foreign key rendered by name), created once per size under
+``$IMPORT_EXPORT_BENCH_DIR`` (default ``/tmp/import-export-bench``).  Output goes to
+``/dev/null``, so what is measured is reading, rendering and encoding.
+
+    python benchmarks/export_benchmark.py                       # 10k, 100k, 1M rows
+    python benchmarks/export_benchmark.py --sizes 10000,40000 --formats json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import ROOT, ensure_database, read_status_kb, reset_peak  # noqa: E402
+
+FLOOR_COLUMNS = (
+    "id",
+    "repository__name",
+    "name",
+    "epoch",
+    "version",
+    "release",
+    "arch",
+    "pkg_id",
+    "checksum_type",
+    "summary",
+    "description",
+    "url",
+    "size_package",
+    "time_build",
+)
+
+
+# -- child side ---------------------------------------------------------------------------------
+
+
+def run_child(mode: str, file_format: str, db_path: Path) -> dict:
+    from benchmarks.common import setup_django
+
+    setup_django(db_path)
+    from core.models import Package
+    from core.resources import PackageResource
+
+    exporters = {"stream": _stream, "classic": _classic, "floor": _floor}
+    queryset = Package.objects.order_by("pk")
+    baseline = reset_peak()
+    started = time.perf_counter()
+    with open(os.devnull, "wb") as sink:
+        rows = exporters[mode](PackageResource(), queryset, file_format, sink)
+    seconds = time.perf_counter() - started
+    growth_kb = read_status_kb("VmHWM") - baseline
+    return {
+        "mode": mode,
+        "format": file_format,
+        "rows": rows,
+        "seconds": round(seconds, 3),
+        "rows_per_s": round(rows / seconds) if seconds else None,
+        "growth_mb": round(growth_kb / 1024, 1),
+    }
+
+
+def _stream(resource, queryset, file_format, sink) -> int:
+    return resource.export_to_stream(file_format, sink, queryset)
+
+
+def _classic(resource, queryset, file_format, sink) -> int:
+    from import_export.streaming import resolve_format
+
+    dataset = resource.export(queryset)
+    data = resolve_format(file_format).export_data(dataset)
+    sink.write(data.encode("utf-8") if isinstance(data, str) else data)
+    return len(dataset)
+
+
+def _floor(resource, queryset, file_format, sink) -> int:
+    rows = queryset.values_list(*FLOOR_COLUMNS).iterator(chunk_size=2000)
+    writers = {"json": _floor_json, "csv": _floor_csv, "xlsx": _floor_xlsx}
+    return writers[file_format](rows, sink)
+
+
+def _floor_json(rows, sink) -> int:
+    count = 0
+    sink.write(b"[")
+    for row in rows:
+        prefix = b", " if count else b""
+        sink.write(prefix + json.dumps(dict(zip(FLOOR_COLUMNS, row))).encode())
+        count += 1
+    sink.write(b"]")
+    return count
+
+
+def _floor_csv(rows, sink) -> int:
+    import csv
+    import io
+
+    text = io.TextIOWrapper(sink, encoding="utf-8", newline="")
+    writer = csv.writer(text)
+    writer.writerow(FLOOR_COLUMNS)
+    count = 0
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+    text.flush()
+    text.detach()
+    return count
+
+
+def _floor_xlsx(rows, sink) -> int:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(FLOOR_COLUMNS)
+    count = 0
+    for row in rows:
+        sheet.append(row)
+        count += 1
+    workbook.save(sink)
+    return count
+
+
+# -- parent side --------------------------------------------------------------------------------
+
+
+def measure(mode: str, file_format: str, rows: int) -> dict:
+    db_path = ensure_database(rows)
+    command = [sys.executable, __file__, "--child", mode, file_format, str(db_path)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def format_table(results: list[dict]) -> str:
+    lines = [
+        "| format | mode | rows | seconds | rows/s | peak RSS growth (MB) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['format']} | {r['mode']} | {r['rows']:,} | {r['seconds']} | "
+            f"{r['rows_per_s']:,} | {r['growth_mb']} |"
+        )
+    return "\n".join(lines)
+
+
+def summarise(results: list[dict]) -> list[str]:
+    """Check the figures against the targets of the streaming issue."""
+    notes = []
+    by_key = {(r["mode"], r["format"], r["rows"]): r for r in results}
+    for file_format in sorted({r["format"] for r in results}):
+        streamed = sorted(
+            (r for r in results if r["mode"] == "stream" and r["format"] == file_format),
+            key=lambda r: r["rows"],
+        )
+        if len(streamed) >= 2:
+            small, large = streamed[0], streamed[-1]
+            ratio = large["growth_mb"] / max(small["growth_mb"], 0.1)
+            notes.append(
+                f"{file_format}: stream growth {small['growth_mb']} MB at {small['rows']:,} rows, "
+                f"{large['growth_mb']} MB at {large['rows']:,} rows (x{ratio:.2f})"
+            )
+        for r in streamed:
+            classic = by_key.get(("classic", file_format, r["rows"]))
+            floor = by_key.get(("floor", file_format, r["rows"]))
+            parts = []
+            if classic:
+                parts.append(f"{r['rows_per_s'] / classic['rows_per_s']:.1f}x classic")
+            if floor:
+                parts.append(f"{r['rows_per_s'] / floor['rows_per_s']:.2f} of the floor")
+            if parts:
+                notes.append(f"{file_format} at {r['rows']:,} rows: stream is " + ", ".join(parts))
+    return notes
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--child", nargs=3, metavar=("MODE", "FORMAT", "DB"), help=argparse.SUPPRESS)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--formats", default="json,csv,xlsx")
+    parser.add_argument("--modes", default="stream,floor,classic")
+    parser.add_argument("--classic-max", type=int, default=300_000, help="largest classic run")
+    args = parser.parse_args(argv)
+    if args.child:
+        mode, file_format, db = args.child
+        print(json.dumps(run_child(mode, file_format, Path(db))))
+        return 0
+
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results = []
+    for rows in sizes:
+        for file_format in args.formats.split(","):
+            for mode in args.modes.split(","):
+                if mode == "classic" and rows > args.classic_max:
+                    continue
+                result = measure(mode, file_format, rows)
+                print(json.dumps(result), file=sys.stderr, flush=True)
+                results.append(result)
+    print(format_table(results))
+    print()
+    for note in summarise(results):
+        print("- " + note)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
