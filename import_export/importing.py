@@ -243,10 +243,15 @@ class ResourceImportMixin:
 
     def get_instance(self, instance_loader: BaseInstanceLoader, row: Mapping) -> Any:
         """The existing object for ``row``, or ``None`` when the row lacks an id column."""
-        for name in self.get_import_id_fields():
-            if self.fields[name].column_name not in row:
-                return None
-        return instance_loader.get_instance(row)
+        id_fields = [self.fields[name] for name in self.get_import_id_fields()]
+        if any(field.column_name not in row for field in id_fields):
+            return None
+        try:
+            return instance_loader.get_instance(row)
+        except Exception as error:
+            if len(id_fields) == 1:
+                _remember_failed_cell(error, id_fields[0], row)
+            raise
 
     def get_or_init_instance(self, instance_loader: BaseInstanceLoader, row: Mapping):
         """``(instance, is_new)``: the existing object if there is one, else a new one."""
