@@ -1,0 +1,1 @@
+"""File formats: the tablib-backed ``Format`` classes and their incremental writers."""
