@@ -1,0 +1,770 @@
+"""Import and export for the Django admin: mixins for ``ModelAdmin`` and ready-made admins.
+
+Every view and action checks its permission itself (:meth:`ImportMixin.has_import_permission`,
+:meth:`ExportMixin.has_export_permission`) and answers 403 when it is missing; the templates only
+hide the buttons. The import is two requests (upload with a dry run, then confirm); the file waits
+in a temporary storage in between and the confirm step only ever gets a bare file name back.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.contrib.auth import get_permission_codename
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldError, PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from .forms import ConfirmImportForm, ImportForm, SelectableFieldsExportForm
+from .mixins import BaseExportMixin, BaseImportMixin, keeps_native_types
+from .results import RowResult
+from .signals import post_export, post_import
+from .tmp_storages import TempFolderStorage
+
+logger = logging.getLogger(__name__)
+
+#: Admin log action recorded for each kind of imported row; other kinds are not logged.
+LOG_ACTION_FOR_IMPORT_TYPE = {
+    RowResult.IMPORT_TYPE_NEW: ADDITION,
+    RowResult.IMPORT_TYPE_UPDATE: CHANGE,
+    RowResult.IMPORT_TYPE_DELETE: DELETION,
+}
+
+
+def _has_model_permission(request, opts, setting_name: str) -> bool:
+    """Whether the user holds the permission the setting names for this model (or no setting).
+
+    The setting holds an action such as ``"import"`` or ``"view"``; the permission checked is
+    ``<app_label>.<action>_<model_name>``, as Django names its own.
+    """
+    action = getattr(settings, setting_name, None)
+    if action is None:
+        return True
+    codename = get_permission_codename(action, opts)
+    return request.user.has_perm(f"{opts.app_label}.{codename}")
+
+
+class ImportExportMixinBase:
+    """Puts the import/export buttons on the change list without losing a custom template.
+
+    A ``change_list_template`` the admin already had becomes the template the import/export one
+    extends (``ie_base_change_list_template``), so other apps' change list customisations stay.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.init_change_list_template()
+
+    def init_change_list_template(self) -> None:
+        own = getattr(self, "change_list_template", None)
+        self.ie_base_change_list_template = own or "admin/change_list.html"
+        ours = getattr(self, "import_export_change_list_template", None)
+        self.change_list_template = ours or self.ie_base_change_list_template
+
+    def get_model_info(self) -> tuple[str, str]:
+        return (self.model._meta.app_label, self.model._meta.model_name)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        extra_context["ie_base_change_list_template"] = self.ie_base_change_list_template
+        return super().changelist_view(request, extra_context)
+
+    def _changelist_url(self) -> str:
+        return reverse(
+            "admin:{}_{}_changelist".format(*self.get_model_info()),
+            current_app=self.admin_site.name,
+        )
+
+    def _page_context(self, request, title) -> dict:
+        context = dict(self.admin_site.each_context(request))
+        context.update({"title": title, "opts": self.model._meta})
+        return context
+
+
+class ImportMixin(BaseImportMixin, ImportExportMixinBase):
+    """Adds the import pages to a ``ModelAdmin``: upload and preview, then confirm."""
+
+    #: Change list template carrying the "Import" button.
+    import_export_change_list_template = "admin/import_export/change_list_import.html"
+    #: Template of the upload, preview and error page.
+    import_template_name = "admin/import_export/import.html"
+    #: Form of the upload step.
+    import_form_class = ImportForm
+    #: Form of the confirm step.
+    confirm_form_class = ConfirmImportForm
+    #: Encoding of uploaded text files (``utf-8-sig`` also accepts a byte-order mark).
+    from_encoding = "utf-8-sig"
+    #: What to show of each row error: any of ``"message"``, ``"row"``, ``"traceback"``.
+    import_error_display = ("message",)
+    #: ``None`` follows the ``IMPORT_EXPORT_SKIP_ADMIN_LOG`` setting.
+    skip_admin_log = None
+    #: ``None`` follows ``IMPORT_EXPORT_TMP_STORAGE_CLASS`` (a class or its dotted path).
+    tmp_storage_class = None
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def get_skip_admin_log(self) -> bool:
+        if self.skip_admin_log is None:
+            return bool(getattr(settings, "IMPORT_EXPORT_SKIP_ADMIN_LOG", False))
+        return self.skip_admin_log
+
+    def get_tmp_storage_class(self) -> type:
+        storage_class = self.tmp_storage_class
+        if storage_class is None:
+            storage_class = getattr(settings, "IMPORT_EXPORT_TMP_STORAGE_CLASS", TempFolderStorage)
+        if isinstance(storage_class, str):
+            storage_class = import_string(storage_class)
+        return storage_class
+
+    def get_tmp_storage_class_kwargs(self) -> dict:
+        """Extra keyword arguments for the temporary storage (e.g. ``MEDIA_FOLDER``)."""
+        return {}
+
+    def has_import_permission(self, request) -> bool:
+        """``IMPORT_EXPORT_IMPORT_PERMISSION_CODE`` decides; without it anyone with admin access."""
+        return _has_model_permission(request, self.opts, "IMPORT_EXPORT_IMPORT_PERMISSION_CODE")
+
+    def get_urls(self):
+        info = self.get_model_info()
+        return [
+            path(
+                "process_import/",
+                self.admin_site.admin_view(self.process_import),
+                name="{}_{}_process_import".format(*info),
+            ),
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_action),
+                name="{}_{}_import".format(*info),
+            ),
+        ] + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        extra_context["has_import_permission"] = self.has_import_permission(request)
+        return super().changelist_view(request, extra_context)
+
+    # -- forms -------------------------------------------------------------------------------
+
+    def create_import_form(self, request):
+        """The upload form; see the ``get_import_form_*`` methods to customise it."""
+        form_class = self.get_import_form_class(request)
+        return form_class(
+            self.get_import_formats(),
+            self.get_import_resource_classes(request),
+            **self.get_import_form_kwargs(request),
+        )
+
+    def get_import_form_class(self, request):
+        return self.import_form_class
+
+    def get_import_form_kwargs(self, request) -> dict:
+        return {
+            "data": request.POST or None,
+            "files": request.FILES or None,
+            "initial": self.get_import_form_initial(request),
+        }
+
+    def get_import_form_initial(self, request) -> dict:
+        return {}
+
+    def create_confirm_form(self, request, import_form=None):
+        """The confirm form: built from the upload form's data, or bound to the confirm post."""
+        form_class = self.get_confirm_form_class(request)
+        return form_class(**self.get_confirm_form_kwargs(request, import_form))
+
+    def get_confirm_form_class(self, request):
+        return self.confirm_form_class
+
+    def get_confirm_form_kwargs(self, request, import_form=None) -> dict:
+        # Coming from the upload step, the posted data belongs to the upload form.
+        bound = import_form is None
+        return {
+            "data": (request.POST or None) if bound else None,
+            "files": (request.FILES or None) if bound else None,
+            "initial": self.get_confirm_form_initial(request, import_form),
+        }
+
+    def get_confirm_form_initial(self, request, import_form) -> dict:
+        if import_form is None:
+            return {}
+        upload = import_form.cleaned_data["import_file"]
+        return {
+            "import_file_name": upload.tmp_storage_name,
+            "original_file_name": upload.name,
+            "format": import_form.cleaned_data["format"],
+            "resource": import_form.cleaned_data.get("resource", ""),
+        }
+
+    def get_import_data_kwargs(self, **kwargs) -> dict:
+        """Keyword arguments for ``import_data``: what the view was given, less the form."""
+        kwargs.pop("form", None)
+        return kwargs
+
+    def get_import_context_data(self, **kwargs) -> dict:
+        return self.get_context_data(**kwargs)
+
+    def get_context_data(self, **kwargs) -> dict:
+        return {}
+
+    # -- reading the upload ------------------------------------------------------------------
+
+    def _input_format(self, index):
+        """The chosen import format instance, or ``None`` for an index not on offer."""
+        formats = self.get_import_formats()
+        try:
+            position = int(index)
+        except (TypeError, ValueError):
+            return None
+        if not 0 <= position < len(formats):
+            return None
+        input_format = formats[position]()
+        if not input_format.is_binary():
+            input_format.encoding = self.from_encoding
+        return input_format
+
+    def _tmp_storage(self, input_format, name=None):
+        encoding = None if input_format.is_binary() else self.from_encoding
+        return self.get_tmp_storage_class()(
+            name=name,
+            encoding=encoding,
+            read_mode=input_format.get_read_mode(),
+            **self.get_tmp_storage_class_kwargs(),
+        )
+
+    def write_to_tmp_storage(self, import_file, input_format):
+        """Keep the upload for the confirm step; returns the storage (its ``name`` is the key)."""
+        tmp_storage = self._tmp_storage(input_format)
+        tmp_storage.save(b"".join(import_file.chunks()))
+        return tmp_storage
+
+    def add_data_read_fail_error_to_form(self, form, e) -> None:
+        form.add_error(
+            "import_file",
+            _(
+                "%(exc_name)s encountered while trying to read file. "
+                "Ensure you have chosen the correct format for the file."
+            )
+            % {"exc_name": repr(type(e).__name__)},
+        )
+
+    def _read_dataset(self, form, input_format, data):
+        """The uploaded data as a Dataset, or ``None`` with the reason added to the form."""
+        try:
+            dataset = input_format.create_dataset(data)
+        except Exception as exc:
+            logger.info("Could not read an uploaded import file: %r", exc)
+            self.add_data_read_fail_error_to_form(form, exc)
+            return None
+        if not dataset:
+            form.add_error(
+                "import_file",
+                _(
+                    "No valid data to import. Ensure your file has the correct headers or "
+                    "data for import."
+                ),
+            )
+            return None
+        return dataset
+
+    # -- the import views --------------------------------------------------------------------
+
+    def import_action(self, request, **kwargs):
+        """Upload step: show the form; on a valid post, dry-run the file and show a preview.
+
+        When the dry run finds no error, the file is kept in temporary storage and the page
+        carries a confirm form that names it. With ``skip_import_confirm`` the file is imported
+        at once instead (all or nothing: any error rolls the import back).
+        """
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        context = self.get_import_context_data()
+        import_form = self.create_import_form(request)
+        resources = None
+        if request.POST and import_form.is_valid():
+            input_format = self._input_format(import_form.cleaned_data["format"])
+            import_file = import_form.cleaned_data["import_file"]
+            if self.is_skip_import_confirm_enabled():
+                response = self._import_in_one_step(
+                    request, import_form, input_format, import_file, context, **kwargs
+                )
+                if response is not None:
+                    return response
+            else:
+                resources = self._dry_run(
+                    request, import_form, input_format, import_file, context, **kwargs
+                )
+        if resources is None:
+            res_kwargs = self.get_import_resource_kwargs(request, form=import_form, **kwargs)
+            resources = [
+                resource_class(**res_kwargs)
+                for resource_class in self.get_import_resource_classes(request)
+            ]
+        context.update(self._page_context(request, _("Import")))
+        context.update(
+            {
+                "form": import_form,
+                "media": self.media + import_form.media,
+                "fields_list": [
+                    (
+                        resource.get_display_name(),
+                        [field.column_name for field in resource.get_user_visible_fields()],
+                    )
+                    for resource in resources
+                ],
+                "import_error_display": self.import_error_display,
+            }
+        )
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [self.import_template_name], context)
+
+    def _import_in_one_step(self, request, import_form, input_format, import_file, context, **kw):
+        """Import straight from the upload; the redirect on success, ``None`` to show errors."""
+        dataset = self._read_dataset(import_form, input_format, b"".join(import_file.chunks()))
+        if dataset is None:
+            return None
+        result = self.process_dataset(
+            dataset,
+            import_form,
+            request,
+            raise_errors=False,
+            rollback_on_validation_errors=True,
+            file_name=import_file.name,
+            **kw,
+        )
+        if not result.has_errors() and not result.has_validation_errors():
+            return self.process_result(result, request)
+        context["result"] = result
+        return None
+
+    def _dry_run(self, request, import_form, input_format, import_file, context, **kwargs):
+        """Store the upload, import it with ``dry_run=True`` and put the result in ``context``.
+
+        Returns the resources whose fields the page lists (the one used), or ``None`` when the
+        file could not be read and the page should list every resource.
+        """
+        tmp_storage = self.write_to_tmp_storage(import_file, input_format)
+        # get_confirm_form_initial() reads the stored name from the upload.
+        import_file.tmp_storage_name = tmp_storage.name
+        try:
+            data = tmp_storage.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            self.add_data_read_fail_error_to_form(import_form, exc)
+            return None
+        dataset = self._read_dataset(import_form, input_format, data)
+        if dataset is None:
+            return None
+        res_kwargs = self.get_import_resource_kwargs(request, form=import_form, **kwargs)
+        resource = self.choose_import_resource_class(import_form, request)(**res_kwargs)
+        imp_kwargs = self.get_import_data_kwargs(request=request, form=import_form, **kwargs)
+        result = resource.import_data(
+            dataset,
+            dry_run=True,
+            raise_errors=False,
+            file_name=import_file.name,
+            user=request.user,
+            **imp_kwargs,
+        )
+        context["result"] = result
+        if not result.has_errors() and not result.has_validation_errors():
+            context["confirm_form"] = self.create_confirm_form(request, import_form=import_form)
+        return [resource]
+
+    @method_decorator(require_POST)
+    def process_import(self, request, **kwargs):
+        """Confirm step: import the stored file for real, then go back to the change list.
+
+        The stored file is found by the name the confirm form posts back, reduced to a bare file
+        name by the form and confined by the storage, so a forged name cannot reach other files.
+        """
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        confirm_form = self.create_confirm_form(request)
+        if confirm_form.is_valid():
+            input_format = self._input_format(confirm_form.cleaned_data["format"])
+            if input_format is None:
+                confirm_form.add_error("format", _("Select a valid format."))
+            else:
+                tmp_storage = self._tmp_storage(
+                    input_format, name=confirm_form.cleaned_data["import_file_name"]
+                )
+                dataset = self._read_stored_dataset(confirm_form, tmp_storage, input_format)
+                if dataset is not None:
+                    result = self.process_dataset(dataset, confirm_form, request, **kwargs)
+                    tmp_storage.remove()
+                    return self.process_result(result, request)
+        context = self._page_context(request, _("Import"))
+        context.update({"confirm_form": confirm_form, "errors": confirm_form.errors})
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [self.import_template_name], context)
+
+    def _read_stored_dataset(self, confirm_form, tmp_storage, input_format):
+        """The stored upload as a Dataset, or ``None`` with the reason added to the form."""
+        try:
+            data = tmp_storage.read()
+        except (OSError, ValueError) as exc:
+            logger.warning("Stored import file %r unreadable: %s", tmp_storage.name, exc)
+            data = None
+        if data is None:
+            confirm_form.add_error(
+                None,
+                _("The uploaded file is no longer available. Please upload it again."),
+            )
+            return None
+        try:
+            return input_format.create_dataset(data)
+        except Exception as exc:
+            confirm_form.add_error(
+                None, _("The stored file could not be read: %(error)s") % {"error": exc}
+            )
+            return None
+
+    def process_dataset(self, dataset, form, request, **kwargs):
+        """Import ``dataset`` for real (not a dry run) with the resource chosen in ``form``."""
+        file_name = kwargs.pop("file_name", None)
+        if file_name is None:
+            file_name = form.cleaned_data.get("original_file_name")
+        res_kwargs = self.get_import_resource_kwargs(request, form=form, **kwargs)
+        resource = self.choose_import_resource_class(form, request)(**res_kwargs)
+        imp_kwargs = self.get_import_data_kwargs(request=request, form=form, **kwargs)
+        # Log entries need each row's object.
+        imp_kwargs["retain_instance_in_row_result"] = True
+        return resource.import_data(
+            dataset, dry_run=False, file_name=file_name, user=request.user, **imp_kwargs
+        )
+
+    def process_result(self, result, request):
+        """After a real import: log entries, a success message, the signal, then redirect."""
+        self.generate_log_entries(result, request)
+        self.add_success_message(result, request)
+        post_import.send(sender=None, model=self.model)
+        return HttpResponseRedirect(self._changelist_url())
+
+    def generate_log_entries(self, result, request) -> None:
+        """One admin ``LogEntry`` per new, updated or deleted row, written in one query."""
+        if self.get_skip_admin_log():
+            return
+        content_type_id = ContentType.objects.get_for_model(self.model).pk
+        entries = [
+            LogEntry(
+                user_id=request.user.pk,
+                content_type_id=content_type_id,
+                object_id=str(row.object_id) if row.object_id is not None else None,
+                object_repr=(row.object_repr or "")[:200],
+                action_flag=LOG_ACTION_FOR_IMPORT_TYPE[row.import_type],
+                change_message=_("%s through import_export") % row.import_type,
+            )
+            for row in result
+            if row.import_type in LOG_ACTION_FOR_IMPORT_TYPE
+        ]
+        LogEntry.objects.bulk_create(entries)
+
+    def add_success_message(self, result, request) -> None:
+        totals = result.totals
+        messages.success(
+            request,
+            _("Import finished: {} new, {} updated, {} deleted and {} skipped {}.").format(
+                totals[RowResult.IMPORT_TYPE_NEW],
+                totals[RowResult.IMPORT_TYPE_UPDATE],
+                totals[RowResult.IMPORT_TYPE_DELETE],
+                totals[RowResult.IMPORT_TYPE_SKIP],
+                self.model._meta.verbose_name_plural,
+            ),
+        )
+
+
+class _ExportItemsField(forms.MultipleChoiceField):
+    """Primary keys of the rows an admin action picked, checked against the model's key type.
+
+    Unlike a plain choice field it needs no list of every key in the table; the export then
+    filters the (permission-limited) export queryset by these keys, so unknown keys select
+    nothing.
+    """
+
+    def __init__(self, pk_field, **kwargs):
+        super().__init__(widget=forms.MultipleHiddenInput, required=False, **kwargs)
+        self.pk_field = pk_field
+
+    def valid_value(self, value) -> bool:
+        try:
+            self.pk_field.to_python(value)
+        except Exception:
+            return False
+        return True
+
+
+class ExportMixin(BaseExportMixin, ImportExportMixinBase):
+    """Adds the export page to a ``ModelAdmin``; change list filters and search apply."""
+
+    #: Change list template carrying the "Export" button.
+    import_export_change_list_template = "admin/import_export/change_list_export.html"
+    #: Template of the export page.
+    export_template_name = "admin/import_export/export.html"
+    #: Encoding of text exports; ``None`` means ``DEFAULT_CHARSET``.
+    to_encoding = None
+    #: Form of the export page; :class:`~import_export.forms.ExportForm` has no field choice.
+    export_form_class = SelectableFieldsExportForm
+
+    def get_urls(self):
+        return [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_action),
+                name="{}_{}_export".format(*self.get_model_info()),
+            ),
+        ] + super().get_urls()
+
+    def has_export_permission(self, request) -> bool:
+        """``IMPORT_EXPORT_EXPORT_PERMISSION_CODE`` decides; without it anyone with admin access."""
+        return _has_model_permission(request, self.opts, "IMPORT_EXPORT_EXPORT_PERMISSION_CODE")
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        extra_context["has_export_permission"] = self.has_export_permission(request)
+        return super().changelist_view(request, extra_context)
+
+    def get_export_queryset(self, request):
+        """The change list's queryset with its filters, search and ordering, not paginated.
+
+        Override to narrow what may be exported (e.g. per tenant); every export path, the
+        action's included, starts from this queryset.
+        """
+        list_display = list(self.get_list_display(request))
+        if self.get_actions(request):
+            list_display = ["action_checkbox", *list_display]
+        changelist_class = self.get_changelist(request)
+
+        class ExportChangeList(changelist_class):
+            def get_filters_params(self, params=None):
+                # Added by Django to change form URLs; not a lookup.
+                lookups = super().get_filters_params(params)
+                lookups.pop("_changelist_filters", None)
+                return lookups
+
+            def get_results(self, request):
+                # Counting and paginating are for the page, not for an export.
+                pass
+
+        changelist = ExportChangeList(
+            request=request,
+            model=self.model,
+            list_display=list_display,
+            list_display_links=self.get_list_display_links(request, list_display),
+            list_filter=self.get_list_filter(request),
+            date_hierarchy=self.date_hierarchy,
+            search_fields=self.get_search_fields(request),
+            list_select_related=self.get_list_select_related(request),
+            list_per_page=self.list_per_page,
+            list_max_show_all=self.list_max_show_all,
+            list_editable=self.list_editable,
+            model_admin=self,
+            sortable_by=self.sortable_by,
+            search_help_text=self.search_help_text,
+        )
+        return changelist.queryset
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        """The whole export rendered by ``file_format`` (``str`` or ``bytes``)."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        data = self.get_data_for_export(
+            request, queryset, force_native_type=keeps_native_types(file_format), **kwargs
+        )
+        export_data = file_format.export_data(data)
+        encoding = kwargs.get("encoding")
+        if encoding and isinstance(export_data, str):
+            export_data = export_data.encode(encoding)
+        return export_data
+
+    def get_export_context_data(self, **kwargs) -> dict:
+        return self.get_context_data(**kwargs)
+
+    def get_context_data(self, **kwargs) -> dict:
+        return {}
+
+    def get_export_form_class(self):
+        return self.export_form_class
+
+    def get_export_filename(self, request, queryset, file_format) -> str:
+        return super().get_export_filename(file_format)
+
+    def get_valid_export_item_pks(self, request):
+        """Deprecated: narrow ``get_export_queryset()`` instead."""
+        warnings.warn(
+            f"The 'get_valid_export_item_pks()' method in {type(self).__module__}."
+            f"{type(self).__qualname__} is deprecated and will be removed in a future release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.model.objects.all().values_list("pk", flat=True)
+
+    def _export_items_field(self, request):
+        """The hidden field carrying an action's selected keys back to the export view."""
+        if type(self).get_valid_export_item_pks is not ExportMixin.get_valid_export_item_pks:
+            pks = self.get_valid_export_item_pks(request)
+            return forms.MultipleChoiceField(
+                widget=forms.MultipleHiddenInput,
+                required=False,
+                choices=[(pk, pk) for pk in pks],
+            )
+        return _ExportItemsField(self.model._meta.pk)
+
+    def export_action(self, request):
+        """The export page: show the form; on a valid post answer with the download."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        try:
+            queryset = self.get_export_queryset(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(f"{self._changelist_url()}?{ERROR_FLAG}=1")
+        formats = self.get_export_formats()
+        if self.is_skip_export_form_enabled():
+            return self._do_file_export(formats[0](), request, queryset)
+
+        form = self.get_export_form_class()(
+            formats, self.get_export_resource_classes(request), data=request.POST or None
+        )
+        if request.POST and "export_items" in request.POST:
+            form.fields["export_items"] = self._export_items_field(request)
+        if form.is_valid():
+            file_format = formats[int(form.cleaned_data["format"])]()
+            if "export_items" in form.changed_data:
+                queryset = queryset.filter(pk__in=form.cleaned_data["export_items"])
+            try:
+                return self._do_file_export(file_format, request, queryset, export_form=form)
+            except (ValueError, FieldError) as exc:
+                messages.error(request, str(exc))
+        context = self.init_request_context_data(request, form)
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [self.export_template_name], context=context)
+
+    def init_request_context_data(self, request, form) -> dict:
+        context = self.get_export_context_data()
+        context.update(self._page_context(request, _("Export")))
+        context["form"] = form
+        resource_kwargs = self.get_export_resource_kwargs(request)
+        context["fields_list"] = [
+            (
+                resource_class.get_display_name(),
+                [
+                    field.column_name
+                    for field in resource_class(**resource_kwargs).get_user_visible_fields()
+                ],
+            )
+            for resource_class in self.get_export_resource_classes(request)
+        ]
+        return context
+
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        """The download: streamed where possible (see ``build_export_response``)."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        response = self.build_export_response(
+            request,
+            file_format,
+            queryset,
+            self.get_export_filename(request, queryset, file_format),
+            classic_data=lambda: self.get_export_data(
+                file_format,
+                request,
+                queryset,
+                encoding=self.to_encoding,
+                export_form=export_form,
+            ),
+            encoding=self.to_encoding,
+            export_form=export_form,
+        )
+        post_export.send(sender=None, model=self.model)
+        return response
+
+
+class ImportExportMixin(ImportMixin, ExportMixin):
+    """Import and export pages together."""
+
+    import_export_change_list_template = "admin/import_export/change_list_import_export.html"
+
+
+class ImportExportModelAdmin(ImportExportMixin, admin.ModelAdmin):
+    """A ``ModelAdmin`` with import and export."""
+
+
+class ExportActionMixin(ExportMixin):
+    """Export as an admin action on the selected rows, and from an object's change form."""
+
+    #: Change form template carrying the "Export" button.
+    change_form_template = "admin/import_export/change_form.html"
+    #: Whether the change form shows the "Export" button (for users allowed to export).
+    show_change_form_export = True
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        extra_context["show_change_form_export"] = bool(
+            self.show_change_form_export and self.has_export_permission(request)
+        )
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+    def response_change(self, request, obj):
+        if "_export-item" in request.POST:
+            queryset = self.get_export_queryset(request).filter(pk=obj.pk)
+            return self.export_admin_action(request, queryset)
+        return super().response_change(request, obj)
+
+    def export_admin_action(self, request, queryset):
+        """Export the selected rows: straight away, or through the export form."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        formats = self.get_export_formats()
+        if self.is_skip_export_form_from_action_enabled():
+            return self._do_file_export(formats[0](), request, queryset)
+        export_items = [str(pk) for pk in queryset.values_list("pk", flat=True)]
+        form = self.get_export_form_class()(
+            formats=formats,
+            resources=self.get_export_resource_classes(request),
+            initial={"export_items": export_items},
+        )
+        form.fields["export_items"] = forms.MultipleChoiceField(
+            widget=forms.MultipleHiddenInput,
+            required=False,
+            choices=[(pk, pk) for pk in export_items],
+        )
+        context = self.init_request_context_data(request, form)
+        # The action posts to the change list; the form must post to the export view, keeping
+        # the change list's filters so the export queryset is the one the rows were picked from.
+        export_url = reverse("{}:{}_{}_export".format(self.admin_site.name, *self.get_model_info()))
+        if request.GET:
+            export_url += "?" + urlencode(request.GET)
+        context["export_url"] = export_url
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [self.export_template_name], context=context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.has_export_permission(request):
+            actions["export_admin_action"] = (
+                type(self).export_admin_action,
+                "export_admin_action",
+                _("Export selected %(verbose_name_plural)s"),
+            )
+        return actions
+
+
+class ExportActionModelAdmin(ExportActionMixin, admin.ModelAdmin):
+    """A ``ModelAdmin`` exporting through an action and the change form."""
+
+
+class ImportExportActionModelAdmin(ImportMixin, ExportActionModelAdmin):
+    """A ``ModelAdmin`` with import, and export through an action and the change form."""
