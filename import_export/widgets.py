@@ -19,6 +19,8 @@ import warnings
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
@@ -840,45 +842,39 @@ class _LookupIndex:
 
     Built with one query. Values are compared after the model field's ``to_python``, so "7"
     finds pk 7 and "1.50" finds Decimal("1.5"), much as the database would compare them.
+    Names may be fields, paths across relations (fetched by the same query as annotations),
+    or annotations the queryset already has (compared as text).
     """
 
     def __init__(self, queryset: QuerySet, names: tuple[str, ...]) -> None:
         self.model = queryset.model
         self.names = names
-        self._converters = tuple(self._converter_for(name, queryset) for name in names)
-        aliases, queryset = self._annotate_paths(queryset)
+        readers = []
+        converters = []
+        for position, name in enumerate(names):
+            if name in queryset.query.annotations:
+                readers.append(attrgetter(name))
+                converters.append(_text_key)
+                continue
+            field = self._field_named(name)
+            converters.append(partial(_field_key, field))
+            if LOOKUP_SEP in name:
+                alias = f"import_export_lookup_{position}"
+                queryset = queryset.annotate(**{alias: F(name)})
+                readers.append(attrgetter(alias))
+            else:
+                readers.append(attrgetter("pk" if name == "pk" else field.attname))
+        self._converters = tuple(converters)
         self._groups: dict[tuple, list[Model]] = {}
         for instance in queryset:
             key = tuple(
-                convert(self._read(instance, name, aliases))
-                for name, convert in zip(names, self._converters, strict=True)
+                convert(read(instance))
+                for read, convert in zip(readers, self._converters, strict=True)
             )
             self._groups.setdefault(key, []).append(instance)
 
-    def _annotate_paths(self, queryset: QuerySet) -> tuple[dict[str, str], QuerySet]:
-        """Have the database fetch values behind relations, so reading them costs no query."""
-        aliases = {
-            name: f"import_export_lookup_{position}"
-            for position, name in enumerate(self.names)
-            if LOOKUP_SEP in name
-        }
-        if aliases:
-            queryset = queryset.annotate(**{alias: F(name) for name, alias in aliases.items()})
-        return aliases, queryset
-
-    @staticmethod
-    def _read(instance: Model, name: str, aliases: Mapping[str, str]) -> Any:
-        if name in aliases:
-            return getattr(instance, aliases[name])
-        if name != "pk":
-            field = instance._meta.get_field(name)
-            return getattr(instance, field.attname)
-        return instance.pk
-
-    def _converter_for(self, name: str, queryset: QuerySet):
-        """A function putting a lookup value and an instance's value into comparable form."""
-        if name in queryset.query.annotations:
-            return _text_key
+    def _field_named(self, name: str) -> Any:
+        """The model field whose values ``name`` compares, or a WidgetError saying why not."""
         try:
             field = _field_at_path(self.model, name)
         except FieldDoesNotExist as exc:
@@ -887,13 +883,12 @@ class _LookupIndex:
                 "compares in memory, so lookups must name fields (or annotations), not "
                 "expressions such as '__iexact'"
             ) from exc
-        target = getattr(field, "target_field", None) if field.is_relation else field
-        if target is None:
+        if field.many_to_many or field.one_to_many:
             raise WidgetError(
                 f"CachedForeignKeyWidget cannot look up {self.model.__name__} by {name!r}: it is "
-                "a many-valued relation"
+                "a many-valued relation; name a field of the related model instead"
             )
-        return lambda value: _field_key(target, value)
+        return field
 
     def find(self, lookup: Mapping[str, Any]) -> list[Model]:
         key = tuple(
@@ -907,9 +902,14 @@ _NO_MATCH = object()
 
 
 def _field_key(field: Any, value: Any) -> Any:
-    """The value as the model field would store it; a value it rejects matches nothing."""
+    """The value as the model field would store it; a value it rejects matches nothing.
+
+    A foreign key is compared by the key it stores, so an instance or its pk both match.
+    """
     if isinstance(value, Model):
         value = value.pk
+    if field.is_relation:
+        field = field.target_field
     if value is None:
         return None
     try:

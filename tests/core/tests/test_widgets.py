@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.db.models.functions import Upper
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone, translation
 from hypothesis import given
@@ -834,3 +835,29 @@ def test_many_to_many_render_of_prefetched_values_runs_no_query(categories, tolk
         rendered = widget.render(book.categories)
     assert len(queries) == 0
     assert set(rendered.split(",")) == {"fantasy", "classic"}
+
+
+@pytest.mark.django_db
+def test_cached_foreign_key_by_a_foreign_key_field_matches_pk_or_instance(tolkien):
+    hobbit = Book.objects.create(name="The Hobbit", author=tolkien)
+    widget = widgets.CachedForeignKeyWidget(Book, "author")
+    assert widget.clean(str(tolkien.pk)) == hobbit
+    assert widget.clean(tolkien) == hobbit
+
+
+@pytest.mark.django_db
+def test_cached_foreign_key_by_an_annotation_of_the_queryset(tolkien):
+    class UpperNameWidget(widgets.CachedForeignKeyWidget):
+        def get_queryset(self, value, row, *args, **kwargs):
+            return self.model.objects.annotate(shout=Upper("name"))
+
+        def get_lookup_kwargs(self, value, row, **kwargs):
+            return {"shout": value.upper()}
+
+    assert UpperNameWidget(Author).clean("tolkien") == tolkien
+
+
+@pytest.mark.django_db
+def test_cached_foreign_key_rejects_a_many_valued_relation(tolkien):
+    with pytest.raises(WidgetError, match="many-valued"):
+        widgets.CachedForeignKeyWidget(Book, "categories").clean("1")
