@@ -243,7 +243,12 @@ class ResourceImportMixin:
 
     def get_instance(self, instance_loader: BaseInstanceLoader, row: Mapping) -> Any:
         """The existing object for ``row``, or ``None`` when the row lacks an id column."""
-        id_fields = [self.fields[name] for name in self.get_import_id_fields()]
+        id_field_names = list(self.get_import_id_fields())
+        if any(name not in self.fields for name in id_field_names):
+            # Only the default ["id"] gets here (other names are checked before any row): a
+            # resource without an "id" field has nothing to look existing objects up by.
+            return None
+        id_fields = [self.fields[name] for name in id_field_names]
         if any(field.column_name not in row for field in id_fields):
             return None
         try:

@@ -31,7 +31,12 @@ class ModelInstanceLoader(BaseInstanceLoader):
         return self.resource.get_queryset()
 
     def _id_fields(self) -> list:
-        return [self.resource.fields[name] for name in self.resource.get_import_id_fields()]
+        """The resource fields named by ``import_id_fields``; none if one of them is missing,
+        since a partial key could match the wrong object."""
+        names = list(self.resource.get_import_id_fields())
+        if any(name not in self.resource.fields for name in names):
+            return []
+        return [self.resource.fields[name] for name in names]
 
     def get_instance(self, row: Mapping) -> Any:
         lookup = {field.attribute: field.clean(row) for field in self._id_fields()}

@@ -180,3 +180,17 @@ class TestCachedInstanceLoader:
         loader = instance_loaders.CachedInstanceLoader(BookByNameAndAuthorResource(), dataset)
         assert [field.column_name for field in loader.id_fields] == ["name", "author"]
         assert loader.pk_field.column_name == "name"
+
+
+@pytest.mark.django_db
+def test_cached_loader_on_a_resource_without_an_id_field_treats_rows_as_new():
+    class NoId(ModelResource):
+        class Meta:
+            model = Book
+            fields = ("name",)
+            instance_loader_class = instance_loaders.CachedInstanceLoader
+
+    Book.objects.create(name="existing")
+    result = NoId().import_data(tablib.Dataset(["existing"], headers=["name"]))
+    assert [r.import_type for r in result.rows] == ["new"]
+    assert Book.objects.count() == 2
