@@ -409,7 +409,7 @@ class _TemporalWidget(Widget):
                 try:
                     return self._from_datetime(datetime.strptime(text, candidate))
                 except ValueError as exc:
-                    logger.debug("%r does not match %r: %s", value, candidate, exc)
+                    logger.debug(str(exc))
             parsed = self._parse_fallback(text)
             if parsed is not None:
                 return parsed
@@ -569,7 +569,7 @@ class DurationWidget(Widget):
             try:
                 parsed = parse_duration(value.strip())
             except (TypeError, ValueError) as exc:
-                logger.debug("%r is not a duration: %s", value, exc)
+                logger.debug(str(exc))
         if parsed is None:
             raise ValueError(
                 f"Value could not be parsed. {value!r} is not a duration (expected e.g. "
@@ -935,14 +935,15 @@ class CachedForeignKeyWidget(ForeignKeyWidget):
 
     def clear_cache(self) -> None:
         """Forget the loaded instances, so the next lookup reads the table again."""
-        self.__dict__.pop("_lookup_indexes", None)
+        self.__dict__.pop("_cached_qs", None)
 
     def get_instance_by_lookup_fields(
         self, value: Any, row: Mapping[str, Any] | None, **kwargs: Any
     ) -> Model:
         lookup = self.get_lookup_kwargs(value, row, **kwargs)
         names = tuple(sorted(lookup))
-        indexes = self.__dict__.setdefault("_lookup_indexes", {})
+        # Named as upstream's cache attribute, which code may check for.
+        indexes = self.__dict__.setdefault("_cached_qs", {})
         index = indexes.get(names)
         if index is None:
             index = _LookupIndex(self.get_queryset(value, row, **kwargs), names)
