@@ -1,0 +1,209 @@
+"""``manage.py export FORMAT RESOURCE``: write a resource's export to stdout or to a file.
+
+Same arguments as django-import-export 4.4, plus ``--output``.  Unlike 4.4, which built the
+whole export in memory before writing a byte, the rows are streamed with
+``Resource.export_to_stream`` as they are read, so a table of any size exports in bounded
+memory.  ``--output`` writes into a temporary file beside the target and renames it into place
+at the end: a file at the target path is always a complete export.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from typing import IO, Any
+
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+
+from import_export.command_utils import (
+    CommandFailed,
+    get_default_format_names,
+    get_format_class,
+    get_resource_class,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Export a resource (or a model's default resource) in the given format, streaming the "
+        "rows to standard output or, with --output, atomically to a file."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "format",
+            help=(
+                f"Output format: one of {get_default_format_names()} (any letter case), or the "
+                "dotted path of a format class such as 'myapp.formats.SemicolonCSV'."
+            ),
+        )
+        parser.add_argument(
+            "resource",
+            help=(
+                "What to export: the dotted path of a Resource class "
+                "('myapp.resources.BookResource') or a model as 'app_label.ModelName'."
+            ),
+        )
+        parser.add_argument(
+            "--encoding",
+            help="Character encoding of text formats (default: the format's, usually UTF-8).",
+        )
+        parser.add_argument(
+            "-o",
+            "--output",
+            metavar="FILE",
+            help=(
+                "Write to FILE instead of standard output.  The data goes to a temporary file in "
+                "the same directory first, which replaces FILE only once the export is complete."
+            ),
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        resource = get_resource_class(options["resource"])()
+        file_format = get_format_class(options["format"], None, options.get("encoding"))
+        output = options.get("output")
+        progress = self._progress_reporter(resource)
+
+        try:
+            if output:
+                rows = self._export_to_file(resource, file_format, output, progress)
+            else:
+                rows = self._export_to_stdout(resource, file_format, progress)
+        finally:
+            if progress is not None:
+                progress.end_line()  # an error message must not start mid-bar
+
+        if options.get("verbosity", 1) >= 1 and (output or progress is not None):
+            where = f"to '{output}'" if output else "to standard output"
+            self.stderr.write(f"Exported {rows} row(s) {where}.", style_func=self.style.SUCCESS)
+
+    # --- destinations ----------------------------------------------------------------------
+
+    def _export_to_file(self, resource, file_format, path: str, progress) -> int:
+        """Stream into a temporary sibling of ``path``, then rename it over ``path``.
+
+        The temporary file is in the same directory so that the rename is atomic (same file
+        system).  On any failure, including Ctrl-C, it is removed and ``path`` is untouched.
+        """
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise CommandError(f"Cannot write '{path}': directory '{directory}' does not exist.")
+        descriptor, temporary_path = tempfile.mkstemp(
+            dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".partial"
+        )
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                rows = resource.export_to_stream(file_format, handle, progress=progress)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temporary_path, _permissions_for_new_file(path))
+            os.replace(temporary_path, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary_path)
+            raise
+        return rows
+
+    def _export_to_stdout(self, resource, file_format, progress) -> int:
+        if file_format.is_binary() and self.stdout.isatty():
+            self.stderr.write(
+                self.style.ERROR(
+                    "This is a binary format and your terminal does not support binary data. "
+                    "Redirect the output to a file, or use --output FILE."
+                )
+            )
+            raise CommandFailed("Nothing was exported.")
+        target = _byte_stream_of(self.stdout)
+        if target is None:
+            if file_format.is_binary():
+                raise CommandError(
+                    "Standard output does not accept bytes; use --output FILE for a binary format."
+                )
+            target = self.stdout._out  # a text-only stream (e.g. io.StringIO): write str to it
+        else:
+            self.stdout.flush()  # whatever went through the text layer must come first
+        rows = resource.export_to_stream(file_format, target, progress=progress)
+        target.flush()
+        return rows
+
+    # --- progress ----------------------------------------------------------------------------
+
+    def _progress_reporter(self, resource) -> ProgressBar | None:
+        """A progress bar on stderr, but only for a person watching a terminal."""
+        if not self.stderr.isatty():
+            return None
+        return ProgressBar(self.stderr, total=_count_or_none(resource))
+
+
+class ProgressBar:
+    """Redraws one line on a terminal: ``[#####.....]  50%  500/1000 rows``.
+
+    ``export_to_stream`` calls it with the running row count every chunk; redrawing is limited
+    to a few times a second so that a fast export is not slowed down by terminal output.
+    """
+
+    WIDTH = 30
+
+    def __init__(self, stream: OutputWrapper, total: int | None, interval: float = 0.2) -> None:
+        self.stream = stream
+        self.total = total
+        self.interval = interval
+        self._last_draw = 0.0
+        self._latest: int | None = None  # the last count reported; None before the first
+
+    def __call__(self, rows: int) -> None:
+        now = time.monotonic()
+        self._latest = rows
+        if now - self._last_draw >= self.interval:
+            self._last_draw = now
+            self._draw(rows)
+
+    def end_line(self) -> None:
+        """Move past the bar's line (its last drawing shows the final count)."""
+        if self._latest is not None:
+            self._draw(self._latest)
+            self.stream.write("", style_func=str)
+
+    def _draw(self, rows: int) -> None:
+        self.stream.write(f"\r{self.render(rows)}", style_func=str, ending="")
+        self.stream.flush()
+
+    def render(self, rows: int) -> str:
+        if not self.total:
+            return f"{rows} rows"
+        share = min(rows / self.total, 1.0)
+        filled = round(share * self.WIDTH)
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        return f"[{bar}] {share:4.0%}  {rows}/{self.total} rows"
+
+
+def _count_or_none(resource) -> int | None:
+    """How many rows the export will have, if the resource can say cheaply (one COUNT query)."""
+    get_queryset = getattr(resource, "get_queryset", None)
+    if get_queryset is None:
+        return None
+    try:
+        return get_queryset().count()
+    except Exception:  # the bar is a nicety: an unusual queryset must not stop the export
+        return None
+
+
+def _byte_stream_of(wrapper: OutputWrapper) -> IO[bytes] | None:
+    """The binary layer under a text stream (``sys.stdout.buffer``), if it has one."""
+    return getattr(wrapper._out, "buffer", None)
+
+
+def _permissions_for_new_file(path: str) -> int:
+    """Keep the mode of the file being replaced; a new file gets the usual 0o666 minus umask.
+
+    ``mkstemp`` creates its file readable by the owner only, which would be a surprise for an
+    export meant to be shared.
+    """
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
