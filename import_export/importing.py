@@ -49,6 +49,14 @@ class RowLengthError(exceptions.ImportExportError):
     """
 
 
+class DuplicateKeyError(exceptions.ImportExportError):
+    """A row repeats the ``import_id_fields`` values of an earlier row of the same file.
+
+    Without this check the second row would silently update the object the first one just
+    wrote, and only one of the two versions would survive.
+    """
+
+
 class _NoInstanceLoader(BaseInstanceLoader):
     """Used by a plain ``Resource`` that names no loader: every row starts a new instance."""
 
@@ -384,8 +392,37 @@ class ResourceImportMixin:
                 instance.full_clean(exclude=errors.keys(), validate_unique=validate_unique)
             except ValidationError as error:
                 errors = error.update_error_dict(errors)
+        else:
+            for name, error in self._text_length_errors(instance).items():
+                errors.setdefault(name, error)
         if errors:
             raise ValidationError(errors)
+
+    def _text_length_errors(self, instance: Any) -> dict[str, ValidationError]:
+        """Errors for imported text longer than its column allows.
+
+        ``full_clean()`` reports these when ``clean_model_instances`` is on; without it some
+        databases (SQLite) would store the text whole and others (PostgreSQL) fail the row
+        with a database error, so the length is checked here the same way for all.
+        """
+        model = self._meta.model
+        if model is None:
+            return {}
+        errors = {}
+        for field in self.get_import_fields():
+            if field.readonly:
+                continue
+            model_field = _concrete_model_field(model, field.attribute)
+            limit = getattr(model_field, "max_length", None)
+            if model_field is None or limit is None or model_field.is_relation:
+                continue
+            value = getattr(instance, model_field.attname, None)
+            if isinstance(value, str) and len(value) > limit:
+                errors[model_field.name] = ValidationError(
+                    f"Ensure this value has at most {limit} characters (it has {len(value)}).",
+                    code="max_length",
+                )
+        return errors
 
     # ---- persisting ---------------------------------------------------------------------------
 
@@ -718,13 +755,16 @@ class ResourceImportMixin:
             result.add_dataset_headers(headers)
 
         row_atomic = using_transactions and not self._meta.use_bulk
+        seen_keys: dict[tuple, int] = {}
         for number, values in enumerate(dataset, 1):
             row = OrderedDict(zip(headers, values))
             kwargs.update(
                 {"dry_run": dry_run, "using_transactions": using_transactions, "row_number": number}
             )
             with atomic_if_using_transaction(row_atomic, using=alias):
-                row_result = self._import_one_row(row, values, headers, instance_loader, kwargs)
+                row_result = self._import_one_row(
+                    row, values, headers, instance_loader, kwargs, seen_keys
+                )
                 if row_atomic and row_result.errors:
                     # Undo this row's partial writes and keep the transaction usable for the
                     # rows that follow (PostgreSQL refuses every query after an error).
@@ -765,12 +805,51 @@ class ResourceImportMixin:
             self.handle_import_error(result, error, raise_errors)
             return None
 
-    def _import_one_row(self, row, values, headers, instance_loader, kwargs) -> RowResult:
+    def _import_one_row(
+        self, row, values, headers, instance_loader, kwargs, seen_keys
+    ) -> RowResult:
+        number = kwargs["row_number"]
         if len(values) != len(headers):
-            return self._failed_row_result(
-                _row_length_error(kwargs["row_number"], headers, values), row, kwargs
-            )
+            return self._failed_row_result(_row_length_error(number, headers, values), row, kwargs)
+        duplicate = self._duplicate_key_error(row, number, seen_keys)
+        if duplicate is not None:
+            return self._failed_row_result(duplicate, row, kwargs)
         return self.import_row(row, instance_loader, **kwargs)
+
+    #: Whether a row repeating an earlier row's ``import_id_fields`` values is an error.
+    #: Set to False on a resource whose files legitimately list one record several times.
+    reject_duplicate_import_ids = True
+
+    def _duplicate_key_error(self, row, number, seen_keys) -> DuplicateKeyError | None:
+        """The error for a row whose id cells repeat an earlier row's, remembering new keys.
+
+        Raw cell text is compared (stripped), so the check costs no conversion; rows without
+        a complete key are new objects and cannot collide.
+        """
+        if not self.reject_duplicate_import_ids or self._meta.force_init_instance:
+            return None
+        columns = self._id_columns()
+        if not columns or any(column not in row for column in columns):
+            return None
+        key = tuple(force_str(row[column]).strip() for column in columns)
+        if any(part in ("", "None") for part in key):
+            return None
+        first = seen_keys.setdefault(key, number)
+        if first == number:
+            return None
+        shown = ", ".join(f"{column}={part!r}" for column, part in zip(columns, key))
+        error = DuplicateKeyError(
+            f"Row {number} has the same key as row {first} ({shown}); "
+            "each record may appear only once in a file."
+        )
+        setattr(error, FAILED_CELL_ATTRIBUTE, (columns[0], row[columns[0]]))
+        return error
+
+    def _id_columns(self) -> list[str]:
+        names = list(self.get_import_id_fields())
+        if any(name not in self.fields for name in names):
+            return []
+        return [self.fields[name].column_name for name in names]
 
     def _failed_row_result(self, error: BaseException, row, kwargs) -> RowResult:
         row_result = self.get_row_result_class()()

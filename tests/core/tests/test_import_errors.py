@@ -1,0 +1,262 @@
+"""Bad input: each kind gives a row-level error or validation error naming the row (and the column
+and value where there is one), and a rolled-back import leaves the database as it was."""
+
+import pytest
+import tablib
+from django.db import IntegrityError
+
+from core.models import Author, Book, Category, Package, Repository
+from import_export import exceptions, resources
+from import_export.importing import DuplicateKeyError, RowLengthError
+from import_export.instance_loaders import CachedInstanceLoader
+
+pytestmark = pytest.mark.django_db
+
+
+class BookResource(resources.ModelResource):
+    class Meta:
+        model = Book
+        fields = ("id", "name", "author", "price", "published")
+
+
+class PackageResource(resources.ModelResource):
+    class Meta:
+        model = Package
+        import_id_fields = ("pkg_id",)
+        fields = ("pkg_id", "repository", "name", "version", "release", "arch", "size_package")
+
+
+class CategoryResource(resources.ModelResource):
+    class Meta:
+        model = Category
+        fields = ("id", "name")
+
+
+def snapshot():
+    """Every row of the tables these tests write, to compare before and after an import."""
+    return {
+        model.__name__: sorted(model.objects.values_list(flat=False))
+        for model in (Book, Author, Category, Package, Repository)
+    }
+
+
+@pytest.fixture
+def existing():
+    author = Author.objects.create(name="Ursula")
+    Book.objects.create(name="Earthsea", author=author, price=5)
+    repo = Repository.objects.create(name="base")
+    Package.objects.create(
+        repository=repo, name="bash", version="5", release="1", arch="x86_64", pkg_id="p1"
+    )
+    Category.objects.create(name="fantasy")
+    return snapshot()
+
+
+def book_rows(*rows):
+    return tablib.Dataset(*rows, headers=["id", "name", "author", "price", "published"])
+
+
+def only_message(result):
+    messages = result.error_messages()
+    assert len(messages) == 1, messages
+    return messages[0]
+
+
+def test_missing_id_column_is_reported_before_any_row(existing):
+    dataset = tablib.Dataset(
+        ["1", "zsh", "5", "1", "x86_64", "0"],
+        headers=["repository", "name", "version", "release", "arch", "size_package"],
+    )
+    result = PackageResource().import_data(dataset)
+    assert result.has_errors()
+    assert isinstance(result.base_errors[0].error, exceptions.FieldError)
+    message = only_message(result)
+    assert "pkg_id" in message
+    assert "repository, name, version" in message  # the columns the file does have
+    assert result.rows == []
+    assert snapshot() == existing
+
+
+def test_an_id_field_the_resource_lacks_is_named():
+    class Wrong(BookResource):
+        class Meta(BookResource.Meta):
+            import_id_fields = ("isbn",)
+
+    result = Wrong().import_data(book_rows(["", "x", "", "", ""]))
+    assert "isbn" in only_message(result)
+    with pytest.raises(exceptions.ImportError, match="isbn"):
+        Wrong().import_data(book_rows(["", "x", "", "", ""]), raise_errors=True)
+
+
+def test_unknown_foreign_key(existing):
+    result = BookResource().import_data(
+        book_rows(["", "Fine", "", "1", ""], ["", "Orphan", "424242", "1", ""])
+    )
+    assert result.row_errors()[0][0] == 2
+    message = only_message(result)
+    assert message.startswith("Row 2, column 'author' (value '424242'):")
+    assert "Author" in message
+    assert snapshot() == existing
+
+
+def test_non_numeric_value_for_a_number(existing):
+    result = BookResource().import_data(
+        book_rows(["", "Priced", "", "12.5", ""], ["", "Unpriced", "", "twelve", ""]),
+        rollback_on_validation_errors=True,
+    )
+    (invalid,) = result.invalid_rows
+    assert invalid.number == 2
+    assert list(invalid.field_specific_errors) == ["price"]
+    assert only_message(result).startswith("Row 2, column 'price' (value 'twelve'):")
+    assert "twelve" in invalid.field_specific_errors["price"][0]
+    assert snapshot() == existing
+
+
+def test_impossible_date(existing):
+    result = BookResource().import_data(
+        book_rows(["", "Leap", "", "", "2021-02-30"]), rollback_on_validation_errors=True
+    )
+    (invalid,) = result.invalid_rows
+    assert invalid.number == 1
+    assert "published" in invalid.field_specific_errors
+    assert only_message(result).startswith("Row 1, column 'published' (value '2021-02-30'):")
+    assert snapshot() == existing
+
+
+def test_every_bad_cell_of_a_row_is_reported_together():
+    result = BookResource().import_data(book_rows(["", "Both", "", "abc", "not a date"]))
+    (invalid,) = result.invalid_rows
+    assert set(invalid.field_specific_errors) == {"price", "published"}
+    assert invalid.error_count == 2
+
+
+@pytest.mark.parametrize("clean_model_instances", [False, True])
+def test_value_too_long_for_its_column(existing, clean_model_instances):
+    class Checked(BookResource):
+        class Meta(BookResource.Meta):
+            pass
+
+    Checked._meta.clean_model_instances = clean_model_instances
+    too_long = "x" * 101
+    result = Checked().import_data(
+        book_rows(["", "short", "", "", ""], ["", too_long, "", "", ""]),
+        rollback_on_validation_errors=True,
+    )
+    (invalid,) = result.invalid_rows
+    assert invalid.number == 2
+    assert list(invalid.field_specific_errors) == ["name"]
+    message = only_message(result)
+    assert message.startswith("Row 2, column 'name' (value 'xxxx")
+    assert "100" in message
+    assert snapshot() == existing
+
+
+def test_duplicate_key_in_the_file(existing):
+    dataset = tablib.Dataset(headers=["id", "name"])
+    dataset.append(["900", "first"])
+    dataset.append(["901", "other"])
+    dataset.append(["900", "again"])
+    result = CategoryResource().import_data(dataset)
+    ((number, errors),) = result.row_errors()
+    assert number == 3
+    assert isinstance(errors[0].error, DuplicateKeyError)
+    message = only_message(result)
+    assert message.startswith("Row 3, column 'id' (value '900'): Row 3 has the same key as row 1")
+    assert snapshot() == existing
+
+
+def test_duplicate_key_with_the_cached_loader(existing):
+    class Cached(CategoryResource):
+        class Meta(CategoryResource.Meta):
+            instance_loader_class = CachedInstanceLoader
+
+    dataset = tablib.Dataset(["7", "a"], [" 7 ", "b"], headers=["id", "name"])
+    result = Cached().import_data(dataset)
+    assert [number for number, _ in result.row_errors()] == [2]
+    assert snapshot() == existing
+
+
+def test_duplicate_keys_may_be_allowed():
+    class Lenient(CategoryResource):
+        reject_duplicate_import_ids = False
+
+    dataset = tablib.Dataset(["7", "a"], ["7", "b"], headers=["id", "name"])
+    result = Lenient().import_data(dataset)
+    assert [r.import_type for r in result.rows] == ["new", "update"]
+    assert Category.objects.get(pk=7).name == "b"
+
+
+def test_duplicate_unique_value_without_ids(existing):
+    dataset = tablib.Dataset(["", "scifi"], ["", "scifi"], headers=["id", "name"])
+    result = CategoryResource().import_data(dataset)
+    ((number, errors),) = result.row_errors()
+    assert number == 2
+    assert isinstance(errors[0].error, IntegrityError)
+    assert "name" in only_message(result)
+    assert snapshot() == existing
+
+
+def test_duplicate_unique_value_as_validation_error(existing):
+    class Validating(CategoryResource):
+        class Meta(CategoryResource.Meta):
+            clean_model_instances = True
+
+    dataset = tablib.Dataset(["", "fantasy"], headers=["id", "name"])
+    result = Validating().import_data(dataset, rollback_on_validation_errors=True)
+    assert only_message(result).startswith("Row 1, column 'name' (value 'fantasy'):")
+    assert snapshot() == existing
+
+
+def test_row_with_fewer_cells_than_headers_in_csv(existing):
+    # tablib pads a short CSV row with empty cells; the missing required value is then named.
+    class Validating(PackageResource):
+        class Meta(PackageResource.Meta):
+            clean_model_instances = True
+
+    repo_id = Repository.objects.get().pk
+    text = (
+        "pkg_id,repository,name,version,release,arch,size_package\n"
+        f"p2,{repo_id},zsh,5.9,1,x86_64,100\n"
+        f"p3,{repo_id},fish,3\n"
+    )
+    dataset = tablib.Dataset().load(text, format="csv")
+    result = Validating().import_data(dataset, rollback_on_validation_errors=True)
+    (invalid,) = result.invalid_rows
+    assert invalid.number == 2
+    assert {"release", "arch"} <= set(invalid.field_specific_errors)
+    assert any(m.startswith("Row 2, column 'arch' (value '')") for m in result.error_messages())
+    assert snapshot() == existing
+
+
+class ShortRowDataset:
+    """A dataset-like object whose second row is short: tablib never builds one, but other
+    sources passed to ``import_data`` might."""
+
+    headers = ["id", "name"]
+
+    def __init__(self, *rows):
+        self.rows = rows
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+
+def test_row_with_fewer_cells_than_headers_is_refused(existing):
+    result = CategoryResource().import_data(ShortRowDataset(("", "ok"), ("only one",)))
+    ((number, errors),) = result.row_errors()
+    assert number == 2
+    assert isinstance(errors[0].error, RowLengthError)
+    assert "Row 2 has 1 cells but the file has 2 headers (id, name)" in only_message(result)
+    assert snapshot() == existing
+
+
+def test_raise_errors_names_the_row_of_a_bad_cell():
+    with pytest.raises(exceptions.ImportError) as raised:
+        BookResource().import_data(
+            book_rows(["", "ok", "", "1", ""], ["", "bad", "", "x", ""]), raise_errors=True
+        )
+    assert raised.value.number == 2
+    assert raised.value.row["price"] == "x"
