@@ -59,10 +59,11 @@ class BufferedStreamWriter(StreamWriter):
 
     def _write_row(self, row: Sequence[Any]) -> None:
         if self.max_rows is not None and self.rows_written >= self.max_rows:
+            below_header = " below the header row" if self.headers else ""
             raise RowLimitExceeded(
-                f"{type(self.file_format).__name__} export cannot hold row "
-                f"{self.rows_written + 1}: the format stops at {self.max_rows:,} data rows "
-                "here; export to XLSX or CSV instead"
+                f"{type(self.file_format).__name__} export cannot hold data row "
+                f"{self.rows_written + 1:,}: the format fits at most {self.max_rows:,} data rows"
+                f"{below_header}; export to XLSX or CSV instead"
             )
         self._dataset.append(row)
 

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
@@ -89,12 +89,11 @@ class XLSXStreamWriter(StreamWriter):
         self._widths: list[int] = []
         # Rows wait here until the column widths are known (only when they are measured).
         self._held_rows: list[list[Any]] | None = [] if self.column_width == "adaptive" else None
+        self._widths_applied = False
         if self.headers:
             if self.freeze_panes:
                 self._sheet.freeze_panes = "A2"
             self._add_row(self._header_cells())
-        elif self._held_rows is None:
-            self._apply_column_widths()
 
     def _write_row(self, row: Sequence[Any]) -> None:
         cells = [self._data_cell(value, index) for index, value in enumerate(row)]
@@ -112,6 +111,8 @@ class XLSXStreamWriter(StreamWriter):
     def _add_row(self, cells: list[Any]) -> None:
         held = self._held_rows
         if held is None:
+            if not self._widths_applied:
+                self._apply_column_widths(len(cells))
             self._sheet.append(cells)
             return
         self._measure(cells)
@@ -125,7 +126,7 @@ class XLSXStreamWriter(StreamWriter):
         if held is None:
             return
         self._held_rows = None
-        self._apply_column_widths()
+        self._apply_column_widths(len(self._widths))
         for cells in held:
             self._sheet.append(cells)
 
@@ -133,20 +134,22 @@ class XLSXStreamWriter(StreamWriter):
         """Widen columns to the text length of the values, as tablib's adaptive widths do."""
         widths = self._widths
         for index, cell in enumerate(cells):
-            value = cell.value if isinstance(cell, WriteOnlyCell) else cell
+            value = cell.value if isinstance(cell, Cell) else cell
             width = len(str(value))
             if index >= len(widths):
                 widths.append(width)
             elif width > widths[index]:
                 widths[index] = width
 
-    def _apply_column_widths(self) -> None:
+    def _apply_column_widths(self, column_count: int) -> None:
+        """Set the widths; must run before the first row reaches the write-only sheet."""
+        self._widths_applied = True
         if self.column_width is None:
             return
         if self.column_width == "adaptive":
             widths = self._widths
         else:
-            widths = [self.column_width] * len(self.headers or self._widths)
+            widths = [self.column_width] * column_count
         dimensions = self._sheet.column_dimensions
         for number, width in enumerate(widths, start=1):
             dimensions[get_column_letter(number)].width = width
