@@ -8,6 +8,7 @@
 #
 # Usage: scripts/upstream_compat.sh [options] [PATTERN...]
 #   --keep            keep the temporary directory (logs per module are in WORK/logs)
+#   --failures        after the table, list every failing test by name
 #   --venv DIR        use (and create if missing) this virtualenv instead of one in the temp dir;
 #                     lets repeated runs skip the dependency install
 #   --version X       upstream version to test against (default 4.4.3)
@@ -30,10 +31,11 @@ PATTERNS=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --keep) KEEP=1 ;;
+        --failures) export COMPAT_LIST_FAILURES=1 ;;
         --venv) VENV="$2"; shift ;;
         --version) UPSTREAM_VERSION="$2"; shift ;;
         --timeout) TIMEOUT="$2"; shift ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "unknown option: $1" >&2; exit 2 ;;
         *) PATTERNS+=("$1") ;;
     esac

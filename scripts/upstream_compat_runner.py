@@ -154,12 +154,31 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(body)
 
 
+def failing_tests(work: Path, labels: list[str]) -> list[str]:
+    """``FAIL``/``ERROR`` lines naming each test that did not pass, module by module."""
+    lines = []
+    for label in labels:
+        result_file = work / "results" / f"{label}.json"
+        if not result_file.exists():
+            continue
+        record = json.loads(result_file.read_text(encoding="utf-8"))
+        lines += [f"FAIL  {name}" for name in record["failed"]]
+        lines += [f"ERROR {name}" for name in record["errors"]]
+    return lines
+
+
 def summarize(work: Path, tests_dir: Path, labels: list[str]) -> int:
-    """Print the table for ``labels`` (dotted module names relative to ``tests_dir``)."""
+    """Print the table for ``labels`` (dotted module names relative to ``tests_dir``).
+
+    With ``COMPAT_LIST_FAILURES=1`` in the environment, the failing tests are listed after it.
+    """
     modules = [
         (label, tests_dir.joinpath(*label.split(".")).with_suffix(".py")) for label in labels
     ]
     print(format_table(build_rows(work, modules)))
+    if os.environ.get("COMPAT_LIST_FAILURES") == "1":
+        print()
+        print("\n".join(failing_tests(work, labels)) or "no failing tests")
     return 0
 
 
