@@ -185,7 +185,20 @@ class ResourceImportMixin:
         return getattr(settings, "IMPORT_EXPORT_USE_TRANSACTIONS", True)
 
     def get_import_id_fields(self) -> Sequence[str]:
-        return self._meta.import_id_fields
+        """``Meta.import_id_fields``; when left at the default ``["id"]`` on a model whose
+        primary key has another name (e.g. ``catid``), that primary key's field instead, so
+        re-importing an export updates records rather than failing on every row."""
+        declared = self._meta.import_id_fields
+        if not self._uses_default_import_id_fields() or "id" in self.fields:
+            return declared
+        model = self._meta.model
+        pk_name = model._meta.pk.name if model is not None else None
+        if pk_name in self.fields:
+            return [pk_name]
+        return declared
+
+    def _uses_default_import_id_fields(self) -> bool:
+        return tuple(self._meta.import_id_fields) == DEFAULT_IMPORT_ID_FIELDS
 
     def get_import_order(self) -> tuple[str, ...]:
         """Field names in import order: ``Meta.import_order``, then ``Meta.fields``, then the
@@ -935,9 +948,9 @@ class ResourceImportMixin:
         would duplicate them instead. The default ``["id"]`` is exempt: a file without ids is
         the normal way to add new records.
         """
-        id_field_names = list(self.get_import_id_fields())
-        if tuple(id_field_names) == DEFAULT_IMPORT_ID_FIELDS:
+        if self._uses_default_import_id_fields():
             return
+        id_field_names = list(self.get_import_id_fields())
         unknown = [name for name in id_field_names if name not in self.fields]
         if unknown:
             raise exceptions.FieldError(

@@ -668,3 +668,21 @@ def test_natural_key_publisher_unique_name_is_an_error_on_duplicate():
     )
     assert result.has_errors()
     assert Publisher.objects.get().country == ""
+
+
+def test_default_import_id_fields_fall_back_to_a_differently_named_primary_key():
+    from core.models import UUIDCategory
+
+    class CategoryByCatid(resources.ModelResource):
+        class Meta:
+            model = UUIDCategory
+
+    category = UUIDCategory.objects.create(name="before")
+    assert CategoryByCatid().get_import_id_fields() == ["catid"]
+    dataset = tablib.Dataset([str(category.pk), "after"], headers=["catid", "name"])
+    result = CategoryByCatid().import_data(dataset)
+    assert [r.import_type for r in result.rows] == ["update"]
+    assert UUIDCategory.objects.get().name == "after"
+    # A file without the key column is still fine: its rows are new records.
+    result = CategoryByCatid().import_data(tablib.Dataset(["third"], headers=["name"]))
+    assert [r.import_type for r in result.rows] == ["new"]
