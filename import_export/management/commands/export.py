@@ -109,10 +109,9 @@ class Command(BaseCommand):
     def _export_to_stdout(self, resource, file_format, progress) -> int:
         if file_format.is_binary() and self.stdout.isatty():
             self.stderr.write(
-                self.style.ERROR(
-                    "This is a binary format and your terminal does not support binary data. "
-                    "Redirect the output to a file, or use --output FILE."
-                )
+                "This is a binary format and your terminal does not support binary data. "
+                "Redirect the output to a file, or use --output FILE.",
+                style_func=self.style.ERROR,
             )
             raise CommandFailed("Nothing was exported.")
         target = _byte_stream_of(self.stdout)
@@ -124,8 +123,19 @@ class Command(BaseCommand):
             target = self.stdout._out  # a text-only stream (e.g. io.StringIO): write str to it
         else:
             self.stdout.flush()  # whatever went through the text layer must come first
-        rows = resource.export_to_stream(file_format, target, progress=progress)
-        target.flush()
+        try:
+            rows = resource.export_to_stream(file_format, target, progress=progress)
+            target.flush()
+        except BrokenPipeError:
+            # The reader went away (``manage.py export csv app.Model | head``).  Point the
+            # descriptor at /dev/null so that flushing at interpreter exit does not fail again.
+            _discard_further_output(target)
+            rows = None
+        if rows is None:
+            # Raised outside the ``except`` block so that the pipe error, and with it the
+            # half-consumed queryset iterator in its traceback, is released now, while the
+            # database connection is still open to close its cursor.
+            raise CommandFailed("Standard output was closed; the export is incomplete.")
         return rows
 
     # --- progress ----------------------------------------------------------------------------
@@ -193,6 +203,18 @@ def _count_or_none(resource) -> int | None:
 def _byte_stream_of(wrapper: OutputWrapper) -> IO[bytes] | None:
     """The binary layer under a text stream (``sys.stdout.buffer``), if it has one."""
     return getattr(wrapper._out, "buffer", None)
+
+
+def _discard_further_output(stream: IO) -> None:
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not backed by a file descriptor: nothing will be flushed to a closed pipe
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, descriptor)
+    finally:
+        os.close(null)
 
 
 def _permissions_for_new_file(path: str) -> int:

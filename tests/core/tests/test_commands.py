@@ -255,6 +255,23 @@ def test_binary_export_refuses_a_terminal(books):
     assert raw.getvalue() == b""
 
 
+class ClosedPipe(io.BytesIO):
+    """A pipe whose reader has gone away after the first write."""
+
+    def write(self, data):
+        if self.tell():
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(data)
+
+
+def test_reader_going_away_is_a_clean_failure(books):
+    raw = ClosedPipe()
+    stdout = io.TextIOWrapper(raw)
+    with pytest.raises(CommandFailed, match="Standard output was closed"):
+        call_command("export", "CSV", "core.Book", stdout=stdout)
+    assert raw.getvalue() != b""  # it did start writing before the pipe closed
+
+
 def test_text_export_to_a_text_only_stdout(books):
     stdout = io.StringIO()
     call_command("export", "CSV", "core.Book", stdout=stdout)
