@@ -25,7 +25,7 @@ FORMAT_INDEX = {fmt.__name__: str(i) for i, fmt in enumerate(base_formats.DEFAUL
 
 
 #: The change list (so the export) orders by descending primary key when nothing else is set.
-def ADMIN_ORDER(queryset):
+def newest_first(queryset):
     return queryset.order_by("-pk")
 
 
@@ -104,7 +104,7 @@ class TestStreamedDownload:
         assert response["Content-Type"] == file_format.get_content_type()
         assert response["Content-Disposition"].startswith('attachment; filename="Book-')
         assert response["Content-Disposition"].endswith(f'.{file_format.get_extension()}"')
-        assert body(response) == classic_export(fmt, ADMIN_ORDER(Book.objects.all()))
+        assert body(response) == classic_export(fmt, newest_first(Book.objects.all()))
 
     def test_streamed_equals_classic_admin_response(self, admin_client, books, monkeypatch):
         streamed = admin_client.post(BOOK_EXPORT, export_post())
@@ -116,12 +116,12 @@ class TestStreamedDownload:
     def test_content_attribute_still_readable(self, admin_client, books):
         response = admin_client.post(BOOK_EXPORT, export_post())
         content = response.content
-        assert content == classic_export("CSV", ADMIN_ORDER(Book.objects.all()))
+        assert content == classic_export("CSV", newest_first(Book.objects.all()))
         assert b"".join(response.streaming_content) == content
 
     def test_selected_fields_only(self, admin_client, books):
         response = admin_client.post(BOOK_EXPORT, export_post(fields=("name", "price")))
-        expected = classic_export("CSV", ADMIN_ORDER(Book.objects.all()), fields=["name", "price"])
+        expected = classic_export("CSV", newest_first(Book.objects.all()), fields=["name", "price"])
         assert body(response) == expected
         assert expected.startswith(b"name,price\r\n")
 
@@ -141,7 +141,7 @@ class TestStreamedDownload:
         assert int(response["Content-Length"]) == len(data)
         sheet = openpyxl.load_workbook(BytesIO(data)).active
         classic = openpyxl.load_workbook(
-            BytesIO(classic_export("XLSX", ADMIN_ORDER(Book.objects.all())))
+            BytesIO(classic_export("XLSX", newest_first(Book.objects.all())))
         ).active
         assert list(sheet.values) == list(classic.values)
         alpha = next(row for row in sheet.values if row[1] == "Alpha")
@@ -151,7 +151,7 @@ class TestStreamedDownload:
         monkeypatch.setattr(BookAdmin, "to_encoding", "utf-16")
         data = body(admin_client.post(BOOK_EXPORT, export_post()))
         expected = base_formats.CSV().export_data(
-            BookResource().export(ADMIN_ORDER(Book.objects.all()))
+            BookResource().export(newest_first(Book.objects.all()))
         )
         assert data == expected.encode("utf-16")
         assert data.count(b"\xff\xfe") == 1  # a single byte-order mark
@@ -177,7 +177,7 @@ class TestStreamedDownload:
         assert len(rendered) < 5, "rows are rendered as the body is read, not up front"
         rest = b"".join(chunks)
         assert len(rendered) == 50
-        assert first + rest == classic_export("CSV", ADMIN_ORDER(Book.objects.all()))
+        assert first + rest == classic_export("CSV", newest_first(Book.objects.all()))
 
     def test_post_export_signal(self, admin_client, books):
         sent = []
@@ -278,16 +278,16 @@ class TestClassicFallbacks:
         request.user = admin_user
         model_admin = BookAdmin(Book, admin.site)
         data = model_admin.get_export_data(
-            base_formats.CSV(), request, ADMIN_ORDER(Book.objects.all())
+            base_formats.CSV(), request, newest_first(Book.objects.all())
         )
-        assert data == classic_export("CSV", ADMIN_ORDER(Book.objects.all())).decode()
+        assert data == classic_export("CSV", newest_first(Book.objects.all())).decode()
 
 
 class TestQuerysetFromChangeList:
     def test_list_filter_applies(self, admin_client, books):
         response = admin_client.post(BOOK_EXPORT + "?imported__exact=1", export_post())
         assert body(response) == classic_export(
-            "CSV", ADMIN_ORDER(Book.objects.filter(imported=True))
+            "CSV", newest_first(Book.objects.filter(imported=True))
         )
 
     def test_search_applies(self, admin_client, books):
@@ -298,7 +298,7 @@ class TestQuerysetFromChangeList:
     def test_changelist_filters_param_is_ignored(self, admin_client, books):
         url = BOOK_EXPORT + "?_changelist_filters=imported__exact%3D1"
         response = admin_client.post(url, export_post())
-        assert body(response) == classic_export("CSV", ADMIN_ORDER(Book.objects.all()))
+        assert body(response) == classic_export("CSV", newest_first(Book.objects.all()))
 
     def test_invalid_lookup_redirects_to_change_list(self, admin_client):
         response = admin_client.get(BOOK_EXPORT + "?nosuchfield=1")
@@ -310,7 +310,7 @@ class TestQuerysetFromChangeList:
             response = admin_client.get(BOOK_EXPORT + "?imported__exact=1")
         assert response["Content-Type"] == "text/csv"
         assert body(response) == classic_export(
-            "CSV", ADMIN_ORDER(Book.objects.filter(imported=True))
+            "CSV", newest_first(Book.objects.filter(imported=True))
         )
 
     def test_skip_export_form_attribute(self, admin_client, books, monkeypatch):
