@@ -385,6 +385,11 @@ def test_export_order_then_whitelist_order():
     assert resource_class().get_export_order() == ("id", "price", "name")
 
 
+def test_import_order_puts_listed_fields_first_for_import():
+    resource_class = model_resource(Author, import_order=("birthday",))
+    assert resource_class().get_import_order() == ("birthday", "id", "name")
+
+
 def test_import_order_does_not_change_export_order():
     resource_class = model_resource(Author, import_order=("birthday",))
     assert resource_class().get_export_headers() == ["id", "name", "birthday"]

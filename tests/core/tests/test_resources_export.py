@@ -708,6 +708,41 @@ def test_overridden_get_export_fields_chooses_the_columns():
     assert rows(dataset) == [["ann"]]
 
 
+def test_field_added_in_before_export_is_exported():
+    Author.objects.create(name="ann")
+
+    class Dynamic(resources.ModelResource):
+        class Meta:
+            model = Author
+            fields = ("name",)
+
+        def before_export(self, queryset, **kwargs):
+            self.fields["copy"] = fields.Field(attribute="name", column_name="Copy")
+
+    dataset = Dynamic().export()
+    assert dataset.headers == ["name", "Copy"]
+    assert rows(dataset) == [["ann", "ann"]]
+    assert list(Dynamic().export_iter()) == [["ann", "ann"]]
+    # The class itself is untouched: only that instance grew a field.
+    assert list(Dynamic.fields) == ["name"]
+
+
+def test_fields_configured_in_init_are_used():
+    Author.objects.create(name="ann")
+
+    class Labelled(resources.ModelResource):
+        class Meta:
+            model = Author
+            fields = ("name",)
+
+        def __init__(self, label="name", **kwargs):
+            super().__init__(**kwargs)
+            self.fields["name"].column_name = label
+
+    assert Labelled(label="Who").export().headers == ["Who"]
+    assert Labelled().export().headers == ["name"]
+
+
 def test_render_keyword_arguments_reach_the_widgets():
     received = []
 
