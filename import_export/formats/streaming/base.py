@@ -12,7 +12,8 @@ Text or binary target
     (``io.BytesIO``, a file opened ``"wb"``, an ``HttpResponse``, a socket wrapper) is binary.
     Text targets receive ``str``; binary ones receive bytes produced by an *incremental*
     encoder, so encodings with a byte-order mark (``utf-8-sig``, ``utf-16``) emit it once, as
-    ``str.encode`` on the whole classic export would.
+    ``str.encode`` on the whole classic export would.  A caller whose stream defeats this
+    guess (a ``codecs`` stream writer, say) passes ``text_stream=True`` or ``False``.
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ class StreamWriter:
         *,
         encoding: str = "utf-8",
         escape_formulae: bool | None = None,
+        text_stream: bool | None = None,
         **options: Any,
     ):
         if options and not self.accepts_extra_options:
@@ -131,7 +133,7 @@ class StreamWriter:
         )
         self.options = options
         self.rows_written = 0
-        self.text_stream = is_text_stream(stream)
+        self.text_stream = is_text_stream(stream) if text_stream is None else text_stream
         if self.binary_only and self.text_stream:
             raise StreamingError(
                 f"{type(self).__name__} writes binary data; open the target in binary mode "

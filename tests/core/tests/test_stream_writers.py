@@ -317,12 +317,31 @@ def test_files_opened_in_text_and_binary_mode(tmp_path, format_class):
     assert text_path.read_bytes() == binary_path.read_bytes() == expected.encode()
 
 
-def stream_export_to(format_class, headers, rows, stream):
-    writer = format_class().get_stream_writer(stream, headers)
+def stream_export_to(format_class, headers, rows, stream, **options):
+    writer = format_class().get_stream_writer(stream, headers, **options)
     writer.start()
     for row in rows:
         writer.write_row(row)
     writer.end()
+
+
+def test_spooled_temporary_file_modes_are_detected():
+    import tempfile
+
+    with tempfile.SpooledTemporaryFile(mode="w+") as text_file:
+        assert is_text_stream(text_file)
+    with tempfile.SpooledTemporaryFile(mode="w+b") as binary_file:
+        assert not is_text_stream(binary_file)
+
+
+def test_stream_kind_can_be_given_explicitly():
+    import codecs
+
+    buffer = io.BytesIO()
+    text_writer = codecs.getwriter("utf-16-le")(buffer)
+    assert not is_text_stream(text_writer)  # nothing tells it apart from a binary stream
+    stream_export_to(base_formats.CSV, ["n"], [["é"]], text_writer, text_stream=True)
+    assert buffer.getvalue() == "n\r\né\r\n".encode("utf-16-le")
 
 
 def test_http_response_receives_encoded_bytes():
