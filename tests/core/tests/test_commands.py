@@ -484,6 +484,15 @@ def test_bad_cell_is_reported_with_row_column_and_value_and_nothing_is_saved(tmp
     assert Book.objects.count() == 0
 
 
+def test_validation_failure_fails_the_import_and_rolls_back_valid_rows(tmp_path):
+    path = write_csv(tmp_path / "in.csv", "name,published\nGood,2020-01-31\nBad,31/31/2020\n")
+    stderr = io.StringIO()
+    with pytest.raises(CommandFailed, match="1 problem"):
+        run_import("core.Book", path, stderr=stderr)
+    assert "Row 2, column 'published' (value '31/31/2020')" in stderr.getvalue()
+    assert Book.objects.count() == 0
+
+
 def test_invalid_id_is_a_row_error(tmp_path):
     path = write_csv(tmp_path / "in.csv", "id,name\nnot-a-number,Book\n")
     stderr = io.StringIO()
