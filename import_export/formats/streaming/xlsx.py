@@ -90,6 +90,7 @@ class XLSXStreamWriter(StreamWriter):
         # Rows wait here until the column widths are known (only when they are measured).
         self._held_rows: list[list[Any]] | None = [] if self.column_width == "adaptive" else None
         self._widths_applied = False
+        self._header_rows = 1 if self.headers else 0
         if self.headers:
             if self.freeze_panes:
                 self._sheet.freeze_panes = "A2"
@@ -117,7 +118,7 @@ class XLSXStreamWriter(StreamWriter):
             return
         self._measure(cells)
         held.append(cells)
-        if len(held) > self.width_sample_rows:  # the header row does not count
+        if len(held) - self._header_rows >= self.width_sample_rows:
             self._release_held_rows()
 
     def _release_held_rows(self) -> None:

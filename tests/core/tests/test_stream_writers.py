@@ -472,6 +472,8 @@ def test_xlsx_widths_are_measured_on_the_first_rows_only():
     snapshot = xlsx_sheet_snapshot(content)
     assert snapshot["widths"]["A"] == len("short")
     assert [row[0][0] for row in snapshot["cells"]] == ["h", "short", rows[1][0]]
+    headerless = stream_export(base_formats.XLSX, [], rows, io.BytesIO(), width_sample_rows=1)
+    assert xlsx_sheet_snapshot(headerless)["widths"]["A"] == len("short")
 
 
 def test_xlsx_title_and_fixed_width_options():
