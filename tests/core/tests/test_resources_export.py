@@ -1186,3 +1186,107 @@ def test_reverse_foreign_key_manager_column_exports_with_prefetch():
     assert sorted(exported[0][1].split(",")) == ["b1", "b2"]
     assert exported[1][1] == ""
     assert count == 2
+
+
+@pytest.fixture
+def every_model(library):
+    """Rows in every model of the test project, some full and some mostly empty."""
+    AllTypes.objects.create(
+        char="c",
+        decimal=Decimal("0.1000"),
+        floating=2.0,
+        nullable_boolean=True,
+        datetime=datetime(2021, 6, 1, 23, 30, tzinfo=PLUS_TWO),
+        duration=timedelta(microseconds=5),
+        json={"nested": {"list": [1, None]}},
+    )
+    AllTypes.objects.create(json=[], text="only text")
+    publisher = Publisher.objects.create(name="Pub")
+    Magazine.objects.create(title="M", publisher=publisher)
+    Magazine.objects.create(title="N")
+    Restaurant.objects.create(name="R", rating=2)
+    Place.objects.create(name="P")
+    category = UUIDCategory.objects.create(name="u")
+    UUIDBook.objects.create(name="ub", author=library["ann"]).categories.set([category])
+    UUIDBook.objects.create(name="lonely")
+    Profile.objects.create(user=User.objects.create(username="bob"))
+    Package.objects.create(
+        repository=Repository.objects.create(name="base"),
+        name="bash",
+        version="1",
+        release="1",
+        arch="noarch",
+        pkg_id="x",
+    )
+
+
+EVERY_MODEL = [
+    Author,
+    Category,
+    Book,
+    Profile,
+    AllTypes,
+    UUIDCategory,
+    UUIDBook,
+    Publisher,
+    Magazine,
+    Place,
+    Restaurant,
+    Repository,
+    Package,
+]
+
+
+@pytest.mark.parametrize("native", [False, True], ids=["text", "native"])
+@pytest.mark.parametrize("model", EVERY_MODEL, ids=lambda model: model.__name__)
+def test_optimised_export_of_every_model_matches_the_plain_reading(every_model, model, native):
+    queryset = model.objects.order_by("pk")
+    optimised = export_rows(model_resource(model)(), queryset, force_native_type=native)
+    plain_resource = model_resource(model, optimize_export_queries=False)()
+    plain = export_rows(plain_resource, queryset, force_native_type=native)
+    assert optimised == plain
+    assert len(optimised) == model.objects.count() > 0
+
+
+@pytest.mark.parametrize("model", [Book, Magazine, UUIDBook], ids=lambda model: model.__name__)
+def test_optimised_export_with_natural_keys_matches_the_plain_reading(every_model, model):
+    queryset = model.objects.order_by("pk")
+    options = {"use_natural_foreign_keys": True}
+    optimised = export_rows(model_resource(model, **options)(), queryset)
+    plain_resource = model_resource(model, optimize_export_queries=False, **options)()
+    assert optimised == export_rows(plain_resource, queryset)
+
+
+@pytest.mark.parametrize("native", [False, True], ids=["text", "native"])
+@pytest.mark.parametrize(
+    "model, paths",
+    [
+        (Book, ("id", "author__name", "author__birthday", "categories__name", "author")),
+        (Place, ("name", "restaurant__rating", "restaurant__serves_pizza")),
+        (Restaurant, ("name", "place_ptr__address")),
+        (Profile, ("user__username", "user__is_staff", "user__date_joined")),
+        (Package, ("name", "repository__name", "repository__description")),
+        (UUIDBook, ("name", "author__birthday", "author__id")),
+        (Magazine, ("title", "publisher__name", "publisher__country")),
+    ],
+    ids=lambda value: value.__name__ if isinstance(value, type) else None,
+)
+def test_optimised_export_of_relation_paths_matches_the_plain_reading(
+    every_model, model, paths, native
+):
+    queryset = model.objects.order_by("pk")
+    optimised_resource = model_resource(model, fields=paths)()
+    optimised = export_rows(optimised_resource, queryset, force_native_type=native)
+    plain_resource = model_resource(model, fields=paths, optimize_export_queries=False)()
+    assert optimised == export_rows(plain_resource, queryset, force_native_type=native)
+
+
+@pytest.mark.parametrize("native", [False, True], ids=["text", "native"])
+def test_optimised_export_matches_the_plain_reading_in_another_time_zone(every_model, native):
+    with django_timezone.override("Asia/Kolkata"):
+        for model in (Author, Book, AllTypes):
+            queryset = model.objects.order_by("pk")
+            optimised = export_rows(model_resource(model)(), queryset, force_native_type=native)
+            plain_resource = model_resource(model, optimize_export_queries=False)()
+            plain = export_rows(plain_resource, queryset, force_native_type=native)
+            assert optimised == plain
