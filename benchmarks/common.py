@@ -20,13 +20,19 @@ DEFAULT_CACHE = Path(os.environ.get("IMPORT_EXPORT_BENCH_DIR", "/tmp/import-expo
 REPOSITORIES = 20
 
 
-def setup_django(db_path: Path) -> None:
-    """Configure the test project's settings on an SQLite file, with DEBUG off."""
+def setup_django(db_path: Path, prefer_installed: bool = False) -> None:
+    """Configure the test project's settings on an SQLite file, with DEBUG off.
+
+    ``prefer_installed`` puts this checkout after the installed packages, so that an installed
+    django-import-export (upstream, for comparison) is the one imported.
+    """
     os.environ["IMPORT_EXPORT_TEST_SQLITE_NAME"] = str(db_path)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
-    for path in (ROOT / "tests", ROOT):
-        if str(path) not in sys.path:
-            sys.path.insert(0, str(path))
+    sys.path.insert(0, str(ROOT / "tests"))
+    if prefer_installed:
+        sys.path.append(str(ROOT))
+    elif str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -112,7 +118,7 @@ def _package_row(i: int) -> tuple:
         ("x86_64", "noarch", "aarch64")[i % 3],
         f"{i:064x}",
         "sha256",
-        f"Summary of {name}: a library with a \"quoted\" word, a comma, and é",
+        f'Summary of {name}: a library with a "quoted" word, a comma, and é',
         f"{name} provides things.\nIt spans two lines and is long enough to matter. " * 3,
         f"https://example.com/{name}",
         1000 + i,

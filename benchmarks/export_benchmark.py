@@ -26,10 +26,16 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# In an ``upstream`` child the installed django-import-export must win over this checkout.
+UPSTREAM_CHILD = os.environ.get("IMPORT_EXPORT_BENCH_UPSTREAM") == "1"
+if UPSTREAM_CHILD:
+    sys.path.append(str(Path(__file__).resolve().parent.parent))
+else:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import ROOT, ensure_database, read_status_kb, reset_peak  # noqa: E402
 
+WARM_UP_ROWS = 200
 FLOOR_COLUMNS = (
     "id",
     "repository__name",
@@ -54,12 +60,16 @@ FLOOR_COLUMNS = (
 def run_child(mode: str, file_format: str, db_path: Path) -> dict:
     from benchmarks.common import setup_django
 
-    setup_django(db_path)
+    setup_django(db_path, prefer_installed=UPSTREAM_CHILD)
     from core.models import Package
     from core.resources import PackageResource
 
-    exporters = {"stream": _stream, "classic": _classic, "floor": _floor}
+    exporters = {"stream": _stream, "classic": _classic, "floor": _floor, "upstream": _classic}
     queryset = Package.objects.order_by("pk")
+    # Warm up on a few rows first, so that importing the format libraries and Django's first
+    # query are not counted as growth caused by the size of the export.
+    with open(os.devnull, "wb") as sink:
+        exporters[mode](PackageResource(), queryset[:WARM_UP_ROWS], file_format, sink)
     baseline = reset_peak()
     started = time.perf_counter()
     with open(os.devnull, "wb") as sink:
@@ -81,10 +91,10 @@ def _stream(resource, queryset, file_format, sink) -> int:
 
 
 def _classic(resource, queryset, file_format, sink) -> int:
-    from import_export.streaming import resolve_format
+    from import_export.formats import base_formats
 
     dataset = resource.export(queryset)
-    data = resolve_format(file_format).export_data(dataset)
+    data = getattr(base_formats, file_format.upper())().export_data(dataset)
     sink.write(data.encode("utf-8") if isinstance(data, str) else data)
     return len(dataset)
 
@@ -139,10 +149,13 @@ def _floor_xlsx(rows, sink) -> int:
 # -- parent side --------------------------------------------------------------------------------
 
 
-def measure(mode: str, file_format: str, rows: int) -> dict:
+def measure(mode: str, file_format: str, rows: int, upstream_python: str | None = None) -> dict:
     db_path = ensure_database(rows)
-    command = [sys.executable, __file__, "--child", mode, file_format, str(db_path)]
-    output = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
+    python, env = sys.executable, dict(os.environ)
+    if mode == "upstream":
+        python, env["IMPORT_EXPORT_BENCH_UPSTREAM"] = upstream_python, "1"
+    command = [python, __file__, "--child", mode, file_format, str(db_path)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT, env=env)
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
@@ -177,10 +190,13 @@ def summarise(results: list[dict]) -> list[str]:
             )
         for r in streamed:
             classic = by_key.get(("classic", file_format, r["rows"]))
+            upstream = by_key.get(("upstream", file_format, r["rows"]))
             floor = by_key.get(("floor", file_format, r["rows"]))
             parts = []
             if classic:
                 parts.append(f"{r['rows_per_s'] / classic['rows_per_s']:.1f}x classic")
+            if upstream:
+                parts.append(f"{r['rows_per_s'] / upstream['rows_per_s']:.1f}x upstream 4.4.3")
             if floor:
                 parts.append(f"{r['rows_per_s'] / floor['rows_per_s']:.2f} of the floor")
             if parts:
@@ -190,11 +206,18 @@ def summarise(results: list[dict]) -> list[str]:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--child", nargs=3, metavar=("MODE", "FORMAT", "DB"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", nargs=3, metavar=("MODE", "FORMAT", "DB"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--formats", default="json,csv,xlsx")
     parser.add_argument("--modes", default="stream,floor,classic")
     parser.add_argument("--classic-max", type=int, default=300_000, help="largest classic run")
+    parser.add_argument(
+        "--upstream-python",
+        help="python of a virtualenv with upstream django-import-export installed: adds the "
+        "'upstream' mode (upstream's classic export of the same resource, for comparison)",
+    )
     args = parser.parse_args(argv)
     if args.child:
         mode, file_format, db = args.child
@@ -202,13 +225,16 @@ def main(argv: list[str]) -> int:
         return 0
 
     sizes = [int(s) for s in args.sizes.split(",")]
+    modes = args.modes.split(",")
+    if args.upstream_python and "upstream" not in modes:
+        modes.append("upstream")
     results = []
     for rows in sizes:
         for file_format in args.formats.split(","):
-            for mode in args.modes.split(","):
-                if mode == "classic" and rows > args.classic_max:
+            for mode in modes:
+                if mode in ("classic", "upstream") and rows > args.classic_max:
                     continue
-                result = measure(mode, file_format, rows)
+                result = measure(mode, file_format, rows, args.upstream_python)
                 print(json.dumps(result), file=sys.stderr, flush=True)
                 results.append(result)
     print(format_table(results))

@@ -201,7 +201,7 @@ class Resource(ResourceImportMixin, metaclass=DeclarativeMetaclass):
         """
         plan, queryset = self._prepare_export(queryset, kwargs)
         dataset = tablib.Dataset(headers=plan.headers)
-        for row in plan.rows(self.iter_queryset(queryset)):
+        for row in plan.read_rows(queryset):
             dataset.append(row)
         self.after_export(queryset, dataset, **kwargs)
         return dataset
@@ -216,7 +216,7 @@ class Resource(ResourceImportMixin, metaclass=DeclarativeMetaclass):
         a yielded row is kept, so memory does not grow with the number of rows.
         """
         plan, queryset = self._prepare_export(queryset, kwargs)
-        yield from plan.rows(self.iter_queryset(queryset))
+        yield from plan.read_rows(queryset)
         self.after_export(queryset, None, **kwargs)
 
     def export_to_stream(
@@ -241,7 +241,7 @@ class Resource(ResourceImportMixin, metaclass=DeclarativeMetaclass):
         file_format = resolve_format(format)
         plan, queryset = self._prepare_export(queryset, kwargs)
         writer = file_format.get_stream_writer(file, plan.headers)
-        rows = plan.rows(self.iter_queryset(queryset))
+        rows = plan.read_rows(queryset)
         count = write_rows(writer, rows, progress=progress, every=self.get_chunk_size())
         self.after_export(queryset, None, **kwargs)
         return count

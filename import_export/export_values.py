@@ -1,0 +1,169 @@
+"""Reading exported columns with ``values_list()`` instead of building model instances.
+
+Building a model instance (and a related one per ``select_related`` join) costs more than
+rendering a dozen cells.  When every exported column is a plain path to a database column,
+rendered by one of this package's own widgets, the values the widgets would receive can be read
+straight from ``values_list()``: same values, same order, no instances.
+
+The rule is strict so the rows cannot differ from the instance path:
+
+* the resource overrides none of ``export_resource``, ``export_field``, ``iter_queryset``, and
+  no column has a dehydrate method;
+* each field is a plain :class:`~import_export.fields.Field` (``get_value`` and ``export`` not
+  overridden) and its widget's ``render`` is this package's own;
+* each attribute path follows single-valued relations only and ends on a concrete column, or on
+  a foreign key rendered by a (non natural-key) ``ForeignKeyWidget``;
+* the queryset is a plain model QuerySet: no ``values()``, ``distinct()``, annotations,
+  aggregation, ``extra()``, unions or ``prefetch_related``.
+
+Anything else uses model instances.  ``Meta.optimize_export_queries = False`` switches it off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+from django.db.models.fields.reverse_related import OneToOneRel
+
+from .fields import Field
+
+ValueCell = Callable[[tuple], Any]
+
+
+def is_builtin_render(widget: Any) -> bool:
+    """Whether the widget's ``render`` is one of this package's, whose behaviour is known."""
+    render = getattr(type(widget), "render", None)
+    return getattr(render, "__module__", None) == "import_export.widgets"
+
+
+def _is_plain_field(field: Field) -> bool:
+    cls = type(field)
+    return cls.get_value is Field.get_value and cls.export is Field.export
+
+
+def _single_valued_step(model, name: str):
+    """The related model reached through ``name`` if it is a single-valued relation, else None."""
+    try:
+        django_field = model._meta.get_field(name)
+    except Exception:
+        return None
+    if isinstance(django_field, OneToOneRel):
+        return django_field.related_model
+    if (
+        getattr(django_field, "concrete", False)
+        and (django_field.many_to_one or django_field.one_to_one)
+        and getattr(django_field, "attname", None) != name
+    ):
+        return django_field.related_model
+    return None
+
+
+def _column_at_end(model, name: str) -> str | None:
+    """``"column"`` if ``name`` is a concrete non-relation column (or an ``_id`` attname),
+    ``"relation"`` if it is a forward foreign key / one-to-one, ``None`` otherwise."""
+    if name == "pk":
+        return "column"
+    try:
+        django_field = model._meta.get_field(name)
+    except Exception:
+        return None
+    if not getattr(django_field, "concrete", False):
+        return None
+    if not django_field.is_relation:
+        return "column"
+    if getattr(django_field, "attname", None) == name and django_field.name != name:
+        return "column"
+    if django_field.many_to_one or django_field.one_to_one:
+        return "relation"
+    return None
+
+
+def _walk(model, parts: list[str]) -> tuple[Any, str | None]:
+    """Follow all but the last part through single-valued relations; classify the last one."""
+    current = model
+    for name in parts[:-1]:
+        current = _single_valued_step(current, name)
+        if current is None:
+            return None, None
+    return current, _column_at_end(current, parts[-1])
+
+
+class ValueColumns:
+    """The ``values_list()`` paths of an export and one cell renderer per exported column."""
+
+    def __init__(self, paths: list[str], cells: list[ValueCell]):
+        self.paths = paths
+        self.cells = cells
+
+    @classmethod
+    def build(
+        cls, model, fields: list[Field], render_kwargs: dict[str, Any]
+    ) -> ValueColumns | None:
+        """The value columns for ``fields``, or None when one of them needs an instance."""
+        paths: list[str] = []
+        cells: list[ValueCell] = []
+        for field in fields:
+            cell = _column_cell(model, field, len(paths), paths, render_kwargs)
+            if cell is None:
+                return None
+            cells.append(cell)
+        return cls(paths, cells)
+
+    def rows(self, value_rows: Iterable[tuple]) -> Iterator[list[Any]]:
+        cells = self.cells
+        for values in value_rows:
+            yield [cell(values) for cell in cells]
+
+
+def _column_cell(
+    model, field: Field, index: int, paths: list[str], kwargs: dict[str, Any]
+) -> ValueCell | None:
+    """Append the paths one column reads to ``paths`` and return its renderer (or None)."""
+    widget = field.widget
+    parts = list(field.attribute_path)
+    if not parts or not _is_plain_field(field) or not is_builtin_render(widget):
+        return None
+    _, kind = _walk(model, parts)
+    render = widget.render
+    if kind == "column":
+        paths.append("__".join(parts))
+        return lambda values: render(values[index], **kwargs)
+    if kind == "relation" and _renders_related_column(model, parts, widget):
+        paths.append("__".join(parts))
+        paths.append("__".join(parts + widget.field.split("__")))
+        empty = render(None, **kwargs)
+        return lambda values: empty if values[index] is None else values[index + 1]
+    return None
+
+
+def _renders_related_column(model, parts: list[str], widget: Any) -> bool:
+    """Whether the widget renders a column of the related object (a plain ForeignKeyWidget)."""
+    from .widgets import ForeignKeyWidget
+
+    if not isinstance(widget, ForeignKeyWidget) or widget.use_natural_foreign_keys:
+        return False
+    if widget.key_is_id or not isinstance(widget.field, str):
+        return False
+    related, _ = _walk(model, parts + ["pk"])
+    if related is None:
+        return False
+    target, kind = _walk(related, widget.field.split("__"))
+    return kind == "column"
+
+
+def can_read_values(queryset: Any, model) -> bool:
+    """Whether ``values_list()`` on this queryset selects the same rows in the same order."""
+    if not isinstance(queryset, QuerySet) or not issubclass(queryset.model, model):
+        return False
+    query = queryset.query
+    return not (
+        queryset._fields is not None
+        or queryset._prefetch_related_lookups
+        or query.distinct
+        or query.combinator
+        or query.group_by is not None
+        or query.annotations
+        or query.extra
+    )
