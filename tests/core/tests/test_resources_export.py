@@ -1290,3 +1290,84 @@ def test_optimised_export_matches_the_plain_reading_in_another_time_zone(every_m
             plain_resource = model_resource(model, optimize_export_queries=False)()
             plain = export_rows(plain_resource, queryset, force_native_type=native)
             assert optimised == plain
+
+
+# -- custom code on fields, widgets and querysets is honoured -----------------------------------
+
+
+def test_field_subclass_overriding_get_value_is_honoured():
+    Author.objects.create(name="ann")
+
+    class Reversed(fields.Field):
+        def get_value(self, instance):
+            value = super().get_value(instance)
+            return value[::-1] if value else value
+
+    resource = model_resource(
+        Author, {"name": Reversed(attribute="name", column_name="name")}, fields=("name",)
+    )()
+    assert export_rows(resource) == [["nna"]]
+    assert list(resource.export_iter()) == [["nna"]]
+
+
+def test_field_subclass_overriding_export_is_honoured():
+    Author.objects.create(name="ann")
+
+    class Bracketed(fields.Field):
+        def export(self, instance, **kwargs):
+            return f"[{super().export(instance, **kwargs)}]"
+
+    resource = model_resource(
+        Author, {"name": Bracketed(attribute="name", column_name="name")}, fields=("name",)
+    )()
+    assert export_rows(resource) == [["[ann]"]]
+
+
+def test_widget_subclass_overriding_render_is_honoured():
+    Author.objects.create(name="ann")
+
+    class Loud(widgets.CharWidget):
+        def render(self, value, obj=None, **kwargs):
+            return super().render(value, obj, **kwargs).upper()
+
+    resource = model_resource(
+        Author, {"name": fields.Field(attribute="name", widget=Loud())}, fields=("id", "name")
+    )()
+    assert [row[1] for row in export_rows(resource)] == ["ANN"]
+
+
+def test_widget_replaced_on_the_instance_is_used():
+    Author.objects.create(name="ann", birthday=datetime(2000, 1, 2, tzinfo=UTC))
+    resource = model_resource(Author, fields=("birthday",))()
+    resource.fields["birthday"].widget = widgets.DateTimeWidget(format="%d/%m/%Y")
+    assert export_rows(resource) == [["02/01/2000"]]
+
+
+def test_attribute_naming_a_model_method_is_called():
+    Magazine.objects.create(title="M", publisher=Publisher.objects.create(name="Pub"))
+    key = fields.Field(attribute="publisher__natural_key", column_name="key")
+    resource = model_resource(Magazine, {"key": key}, fields=("title", "key"))()
+    assert export_rows(resource) == [["M", "('Pub',)"]]
+
+
+def test_attribute_naming_a_queryset_annotation_is_exported():
+    from django.db.models import Count
+
+    ann = Author.objects.create(name="ann")
+    Book.objects.create(name="b1", author=ann)
+    Book.objects.create(name="b2", author=ann)
+    Author.objects.create(name="bob")
+    count = fields.Field(attribute="book_count", widget=widgets.IntegerWidget())
+    resource = model_resource(Author, {"book_count": count}, fields=("name", "book_count"))()
+    queryset = Author.objects.annotate(book_count=Count("book")).order_by("name")
+    assert export_rows(resource, queryset) == [["ann", "2"], ["bob", "0"]]
+
+
+def test_property_of_the_model_instance_is_exported():
+    Restaurant.objects.create(name="R", rating=5)
+    # ``pk`` is a property, not a field; ``place_ptr__restaurant`` walks back to the child.
+    pk = fields.Field(attribute="pk", widget=widgets.IntegerWidget())
+    back = fields.Field(attribute="place_ptr__restaurant__rating")
+    resource = model_resource(Restaurant, {"pk": pk, "back": back}, fields=("pk", "back"))()
+    restaurant = Restaurant.objects.get()
+    assert export_rows(resource) == [[str(restaurant.pk), "5"]]
