@@ -1371,3 +1371,17 @@ def test_property_of_the_model_instance_is_exported():
     resource = model_resource(Restaurant, {"pk": pk, "back": back}, fields=("pk", "back"))()
     restaurant = Restaurant.objects.get()
     assert export_rows(resource) == [[str(restaurant.pk), "5"]]
+
+
+def test_many_valued_paths_give_one_row_per_object():
+    ann = Author.objects.create(name="ann")
+    categories = [Category.objects.create(name=f"c{i}") for i in range(3)]
+    for name in ("b1", "b2"):
+        Book.objects.create(name=name, author=ann).categories.set(categories)
+    Author.objects.create(name="bob")
+
+    # As upstream: a path through a many-valued relation reaches a manager, not a value.
+    authors = model_resource(Author, fields=("name", "book__name"))()
+    assert export_rows(authors, Author.objects.order_by("name")) == [["ann", ""], ["bob", ""]]
+    books = model_resource(Book, fields=("name", "categories__name"))()
+    assert export_rows(books, Book.objects.order_by("name")) == [["b1", ""], ["b2", ""]]
