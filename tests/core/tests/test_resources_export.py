@@ -1386,3 +1386,39 @@ def test_many_valued_paths_give_one_row_per_object():
     assert export_rows(authors, Author.objects.order_by("name")) == [["ann", ""], ["bob", ""]]
     books = model_resource(Book, fields=("name", "categories__name"))()
     assert export_rows(books, Book.objects.order_by("name")) == [["b1", ""], ["b2", ""]]
+
+
+def test_foreign_key_rendered_by_a_plain_widget_shows_the_related_object(library):
+    # The base Widget renders str(value): the related object's __str__, not its id.
+    author = fields.Field(attribute="author", column_name="author")
+    resource = model_resource(Book, {"author": author}, fields=("name", "author"))()
+    assert export_rows(resource, Book.objects.order_by("pk")) == [["Full", "Ann"], ["Bare", ""]]
+
+
+def test_foreign_key_widget_following_two_relations(library):
+    publisher = Publisher.objects.create(name="Pub", country="FR")
+    Magazine.objects.create(title="M", publisher=publisher)
+    Magazine.objects.create(title="N")
+    widget = widgets.ForeignKeyWidget(Publisher, field="country")
+    resource = model_resource(
+        Magazine,
+        {"publisher": fields.Field(attribute="publisher", widget=widget)},
+        fields=("title", "publisher"),
+    )()
+    assert export_rows(resource, Magazine.objects.order_by("pk")) == [["M", "FR"], ["N", ""]]
+
+
+def test_overridden_iter_queryset_is_used():
+    for name in ("a", "b", "c"):
+        Author.objects.create(name=name)
+
+    class Backwards(resources.ModelResource):
+        class Meta:
+            model = Author
+            fields = ("name",)
+
+        def iter_queryset(self, queryset):
+            yield from reversed(list(queryset))
+
+    assert export_rows(Backwards(), Author.objects.order_by("name")) == [["c"], ["b"], ["a"]]
+    assert list(Backwards().export_iter(Author.objects.order_by("name"))) == [["c"], ["b"], ["a"]]
