@@ -73,7 +73,7 @@ def _resource_for(model):
 
 
 @pytest.mark.parametrize(
-    "model", apps.get_app_config("core").get_models(), ids=lambda m: m.__name__
+    "model", list(apps.get_app_config("core").get_models()), ids=lambda m: m.__name__
 )
 def test_every_model_exports_the_same_rows_either_way(everything, model):
     resource_class = _resource_for(model)
