@@ -860,8 +860,10 @@ def test_export_iter_yields_exactly_the_rows_of_export(library, resource_factory
     Restaurant.objects.create(name="R")
     Author.objects.create(name="zed")
 
-    expected = resource_factory().export(**kwargs)
-    streamed = iter_rows(resource_factory(), **kwargs)
+    resource = resource_factory()
+    queryset = resource._meta.model.objects.order_by("pk")
+    expected = resource.export(queryset, **kwargs)
+    streamed = iter_rows(resource_factory(), queryset, **kwargs)
 
     assert streamed == rows(expected)
     assert len(streamed) > 0
