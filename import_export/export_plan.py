@@ -69,26 +69,32 @@ class ExportPlan:
 
         Plain column exports are read with ``values_list()`` (see
         :mod:`import_export.export_values`); everything else through the resource's
-        ``iter_queryset``, one model instance at a time.
+        ``iter_queryset``, one model instance at a time, with the joins and prefetches the
+        columns need (:meth:`optimize_queryset`).  ``Meta.optimize_export_queries = False``
+        reads the queryset exactly as given.
         """
+        if not self.resource._meta.optimize_export_queries:
+            return self.rows(self.resource.iter_queryset(queryset))
         columns = self.value_columns(queryset)
         if columns is not None:
             values = queryset.values_list(*columns.paths)
             return columns.rows(self.resource.iter_queryset(values))
-        return self.rows(self.resource.iter_queryset(queryset))
+        return self.rows(self.resource.iter_queryset(self.optimize_queryset(queryset)))
 
     def value_columns(self, queryset: Any) -> ValueColumns | None:
-        """The ``values_list()`` reading of this export, or None when instances are needed."""
-        model = getattr(self.resource._meta, "model", None)
+        """The ``values_list()`` reading of this export, or None when instances are needed.
+
+        Paths are resolved on the queryset's own model: a resource may be given a queryset of
+        a subclass of its ``Meta.model``.
+        """
         if (
-            model is None
-            or not self.resource._meta.optimize_export_queries
-            or not can_read_values(queryset, model)
+            not isinstance(queryset, QuerySet)
+            or not can_read_values(queryset)
             or self._has_custom_rendering()
             or _overrides(self.resource, "iter_queryset")
         ):
             return None
-        return ValueColumns.build(model, self.fields, self.builtin_render_kwargs)
+        return ValueColumns.build(queryset.model, self.fields, self.builtin_render_kwargs)
 
     def _has_custom_rendering(self) -> bool:
         """Whether some column is rendered by resource code the plan cannot see through."""
@@ -154,11 +160,14 @@ class ExportPlan:
         relations are only added.  Querysets that cannot take them (``values()``, unions, deferred
         fields, anything that is not a QuerySet) are returned unchanged.
         """
-        model = getattr(self.resource._meta, "model", None)
-        if model is None or not _can_add_relations(queryset):
+        if not _can_add_relations(queryset):
             return queryset
-        joins, prefetches = self.relation_lookups(model)
-        if joins and queryset.query.select_related is not True:
+        joins, prefetches = self.relation_lookups(queryset.model)
+        if queryset.query.select_related is True:
+            # A bare select_related() follows non-null keys only; naming paths now would drop
+            # those implicit joins, so the relations it skips are prefetched per chunk instead.
+            prefetches = joins + prefetches
+        elif joins:
             queryset = queryset.select_related(*joins)
         prefetches = [p for p in prefetches if p not in _prefetched_paths(queryset)]
         if prefetches:

@@ -153,9 +153,9 @@ def _renders_related_column(model, parts: list[str], widget: Any) -> bool:
     return kind == "column"
 
 
-def can_read_values(queryset: Any, model) -> bool:
+def can_read_values(queryset: Any) -> bool:
     """Whether ``values_list()`` on this queryset selects the same rows in the same order."""
-    if not isinstance(queryset, QuerySet) or not issubclass(queryset.model, model):
+    if not isinstance(queryset, QuerySet):
         return False
     query = queryset.query
     return not (

@@ -188,10 +188,7 @@ class Resource(ResourceImportMixin, metaclass=DeclarativeMetaclass):
         if queryset is None:
             queryset = self.get_queryset()
         queryset = self.filter_export(queryset, **kwargs)
-        plan = self.get_export_plan(**kwargs)
-        if self._meta.optimize_export_queries:
-            queryset = plan.optimize_queryset(queryset)
-        return plan, queryset
+        return self.get_export_plan(**kwargs), queryset
 
     def export(self, queryset=None, **kwargs) -> tablib.Dataset:
         """Export to a ``tablib.Dataset`` held in memory (the classic, upstream-compatible path).

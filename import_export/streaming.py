@@ -56,21 +56,23 @@ def write_rows(
     ``end()`` is only called after the last row, so an exception leaves an unterminated
     document rather than one that looks complete.
     """
-    writer.start()
     count = 0
-    write_row = writer.write_row
-    if progress is None:
-        for row in rows:
-            write_row(row)
-            count += 1
-    else:
+    try:
+        writer.start()
+        write_row = writer.write_row
         every = max(1, every)
         for row in rows:
             write_row(row)
             count += 1
-            if count % every == 0:
+            if progress is not None and count % every == 0:
                 progress(count)
-    writer.end()
+        writer.end()
+    finally:
+        # Close the row source now (and with it the database cursor), not whenever the
+        # generator is collected: after an error that may be when the connection is gone.
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
     if progress is not None:
         progress(count)
     return count

@@ -1140,11 +1140,6 @@ def test_values_and_deferred_querysets_are_left_alone_and_export():
     assert export_rows(resource, deferred) == [["book00", "a0"], ["book01", "a1"]]
 
 
-@pytest.mark.xfail(
-    reason="select_related() without arguments does not follow nullable foreign keys, and the "
-    "export plan then adds no join (export_plan.py, optimize_queryset)",
-    strict=True,
-)
 def test_optimisation_with_a_bare_select_related_still_joins_nullable_relations():
     resource_class = path_and_dehydrated_resource()
     make_books(3)
@@ -1163,13 +1158,6 @@ def test_export_iter_is_optimised_too():
     assert len(queries) == 2
 
 
-@pytest.mark.xfail(
-    reason="The export plan resolves relation paths against Meta.model, not queryset.model: "
-    "for a Place resource over a Restaurant queryset, values_list('restaurant__rating') "
-    "(export_values.can_read_values accepts subclasses) and select_related('restaurant') "
-    "(export_plan.optimize_queryset) both raise FieldError; upstream exports the rows",
-    strict=True,
-)
 def test_parent_model_resource_exports_a_child_model_queryset():
     Restaurant.objects.create(name="Pizz", rating=3)
     resource = model_resource(Place, fields=("name", "restaurant__rating"))()
