@@ -32,7 +32,7 @@ class ImportExportFormBase(forms.Form):
         if not resources:
             raise ValueError("no defined resources")
         field = self.fields["resource"]
-        field.choices = [(str(i), res.get_display_name()) for i, res in enumerate(resources)]
+        field.choices = [(i, res.get_display_name()) for i, res in enumerate(resources)]
         if len(resources) == 1:
             # The id is kept so scripts looking up #id_resource work with one resource too.
             field.widget = forms.HiddenInput(attrs={"id": "id_resource"})

@@ -22,6 +22,7 @@ from django.utils.timezone import now
 from django.views.generic.edit import FormView
 
 from .forms import SelectableFieldsExportForm
+from .resources import Resource, modelresource_factory
 from .signals import post_export
 
 logger = logging.getLogger(__name__)
@@ -50,9 +51,24 @@ def keeps_native_types(file_format) -> bool:
     return type(file_format) in BINARY_FORMATS
 
 
-def _overrides(obj: Any, name: str, base: type) -> bool:
-    """Whether ``obj``'s class replaces ``base``'s method ``name`` (a user customisation)."""
-    return getattr(type(obj), name, None) is not getattr(base, name, None)
+#: The package's own implementations of the hooks that produce a whole export in memory.
+#: A class whose hook is anything else (a user's override, a test's mock) gets the classic,
+#: in-memory export, so the customisation is honoured rather than bypassed by streaming.
+_STOCK_EXPORT_HOOKS: dict[str, set] = {}
+
+
+def register_stock_export_hook(name: str, function) -> None:
+    """Record ``function`` as this package's own ``name`` hook (see ``_STOCK_EXPORT_HOOKS``)."""
+    _STOCK_EXPORT_HOOKS.setdefault(name, set()).add(function)
+
+
+def _customised(obj: Any, name: str) -> bool:
+    hook = getattr(type(obj), name, None)
+    return hook is not None and hook not in _STOCK_EXPORT_HOOKS.get(name, ())
+
+
+#: ``Resource.export`` as the resource module defines it (kept before anyone can patch it).
+_STOCK_RESOURCE_EXPORT = vars(Resource)["export"]
 
 
 class BaseImportExportMixin:
@@ -109,8 +125,6 @@ class BaseImportExportMixin:
             return [self.resource_class]
         if self.resource_classes:
             return self.resource_classes
-        from .resources import modelresource_factory
-
         return [modelresource_factory(self.model)]
 
     def get_resource_kwargs(self, request, *args, **kwargs) -> dict:
@@ -119,10 +133,11 @@ class BaseImportExportMixin:
 
     def get_resource_index(self, form) -> int:
         """The resource index chosen in a validated ``form`` (0 when there is no choice)."""
-        if form is None or not hasattr(form, "cleaned_data"):
+        cleaned_data = getattr(form, "cleaned_data", None) if form is not None else None
+        if not cleaned_data or "resource" not in cleaned_data:
             return 0
         try:
-            return int(form.cleaned_data.get("resource") or 0)
+            return int(cleaned_data["resource"] or 0)
         except (TypeError, ValueError):
             return 0
 
@@ -354,17 +369,7 @@ class BaseExportMixin(BaseImportExportMixin):
 
     def _uses_classic_export(self) -> bool:
         """Whether a customised hook needs the whole Dataset, which rules out streaming."""
-        return _overrides(self, "get_data_for_export", BaseExportMixin) or _overrides(
-            self, "get_export_data", type(self)._classic_export_data_owner()
-        )
-
-    @classmethod
-    def _classic_export_data_owner(cls) -> type:
-        """The class of this package that defines ``get_export_data`` for ``cls``."""
-        for klass in cls.__mro__:
-            if klass.__module__.startswith("import_export.") and "get_export_data" in vars(klass):
-                return klass
-        return BaseExportMixin
+        return _customised(self, "get_data_for_export") or _customised(self, "get_export_data")
 
     def build_export_response(
         self,
@@ -417,9 +422,7 @@ class BaseExportMixin(BaseImportExportMixin):
         if not self.export_streaming or self._uses_classic_export():
             return "classic"
         resource_class = self.choose_export_resource_class(kwargs.get("export_form"), request)
-        from .resources import Resource
-
-        if getattr(resource_class, "export", None) is not Resource.export:
+        if getattr(resource_class, "export", None) is not _STOCK_RESOURCE_EXPORT:
             return "classic"  # a resource that customises export() gets exactly that
         if file_format.is_binary():
             return "spooled"
@@ -427,6 +430,9 @@ class BaseExportMixin(BaseImportExportMixin):
         if can_stream is not None and can_stream():
             return "text"
         return "classic"
+
+
+register_stock_export_hook("get_data_for_export", BaseExportMixin.get_data_for_export)
 
 
 class ExportViewMixin(BaseExportMixin):
@@ -447,6 +453,9 @@ class ExportViewMixin(BaseExportMixin):
         kwargs["formats"] = self.get_export_formats()
         kwargs["resources"] = self.get_export_resource_classes(self.request)
         return kwargs
+
+
+register_stock_export_hook("get_export_data", ExportViewMixin.get_export_data)
 
 
 class ExportViewFormMixin(ExportViewMixin, FormView):

@@ -59,14 +59,6 @@ class BaseStorage:
     def remove(self):
         raise NotImplementedError
 
-    def _decoded(self, raw: bytes | None):
-        """Hand data back as text or bytes according to ``read_mode``."""
-        if raw is None or "b" in self.read_mode:
-            return raw
-        if isinstance(raw, bytes):
-            return raw.decode(self.encoding or "utf-8")
-        return raw
-
 
 class TempFolderStorage(BaseStorage):
     """Keeps the file in the system temporary directory (the default; fine for one server)."""
@@ -119,7 +111,8 @@ class CacheStorage(BaseStorage):
         cache.set(self._key(), data, self.CACHE_LIFETIME)
 
     def read(self):
-        return self._decoded(cache.get(self._key()))
+        # Handed back exactly as saved (bytes from an upload); text formats decode them.
+        return cache.get(self._key())
 
     def remove(self):
         cache.delete(self._key())

@@ -90,7 +90,7 @@ class TestBase:
 
     def test_several_resources_are_a_select_with_display_names(self):
         form = ImportExportFormBase([CSVLike], [BookRes, BookNameRes])
-        assert form.fields["resource"].choices == [("0", "BookRes"), ("1", "Only names")]
+        assert form.fields["resource"].choices == [(0, "BookRes"), (1, "Only names")]
         assert "<select" in str(form["resource"])
 
     def test_format_outside_choices_is_invalid(self):
