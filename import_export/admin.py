@@ -627,7 +627,7 @@ class ExportMixin(BaseExportMixin, ImportExportMixinBase):
 
     def _export_items_field(self, request):
         """The hidden field carrying an action's selected keys back to the export view."""
-        if type(self).get_valid_export_item_pks is not ExportMixin.get_valid_export_item_pks:
+        if type(self).get_valid_export_item_pks is not _STOCK_VALID_EXPORT_ITEM_PKS:
             pks = self.get_valid_export_item_pks(request)
             return forms.MultipleChoiceField(
                 widget=forms.MultipleHiddenInput,
@@ -707,6 +707,9 @@ class ExportMixin(BaseExportMixin, ImportExportMixinBase):
 
 
 register_stock_export_hook("get_export_data", ExportMixin.get_export_data)
+#: Only a replaced (deprecated) ``get_valid_export_item_pks`` is called: the stock one would
+#: load every key of the table just to validate a selection.
+_STOCK_VALID_EXPORT_ITEM_PKS = ExportMixin.get_valid_export_item_pks
 
 
 class ImportExportMixin(ImportMixin, ExportMixin):

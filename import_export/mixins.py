@@ -21,6 +21,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.timezone import now
 from django.views.generic.edit import FormView
 
+from .formats import base_formats
 from .forms import SelectableFieldsExportForm
 from .resources import Resource, modelresource_factory
 from .signals import post_export
@@ -84,8 +85,6 @@ class BaseImportExportMixin:
 
     @property
     def formats(self) -> Sequence[type]:
-        from .formats import base_formats
-
         return getattr(settings, "IMPORT_EXPORT_FORMATS", base_formats.DEFAULT_FORMATS)
 
     @property

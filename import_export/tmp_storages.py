@@ -138,10 +138,12 @@ class MediaStorage(BaseStorage):
         self._configure_storage()
 
     def _configure_storage(self):
-        from django.core.files.storage import storages
+        # A fresh handler reads STORAGES as it is now, not as it was first read.
+        from django.core.files.storage import StorageHandler
 
-        alias = "import_export" if "import_export" in storages.backends else "default"
-        self._storage = storages[alias]
+        handler = StorageHandler()
+        alias = "import_export" if "import_export" in handler.backends else "default"
+        self._storage = handler[alias]
 
     def save(self, data):
         if self.name is None:
