@@ -50,7 +50,7 @@ LOG_ACTION_FOR_IMPORT_TYPE = {
 }
 
 
-def _has_model_permission(request, opts, setting_name: str) -> bool:
+def _has_model_permission(request, model, setting_name: str) -> bool:
     """Whether the user holds the permission the setting names for this model (or no setting).
 
     The setting holds an action such as ``"import"`` or ``"view"``; the permission checked is
@@ -59,6 +59,7 @@ def _has_model_permission(request, opts, setting_name: str) -> bool:
     action = getattr(settings, setting_name, None)
     if action is None:
         return True
+    opts = model._meta
     codename = get_permission_codename(action, opts)
     return request.user.has_perm(f"{opts.app_label}.{codename}")
 
@@ -145,9 +146,7 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
 
     def has_import_permission(self, request) -> bool:
         """``IMPORT_EXPORT_IMPORT_PERMISSION_CODE`` decides; without it anyone with admin access."""
-        return _has_model_permission(
-            request, self.model._meta, "IMPORT_EXPORT_IMPORT_PERMISSION_CODE"
-        )
+        return _has_model_permission(request, self.model, "IMPORT_EXPORT_IMPORT_PERMISSION_CODE")
 
     def get_urls(self):
         info = self.get_model_info()
@@ -541,9 +540,7 @@ class ExportMixin(BaseExportMixin, ImportExportMixinBase):
 
     def has_export_permission(self, request) -> bool:
         """``IMPORT_EXPORT_EXPORT_PERMISSION_CODE`` decides; without it anyone with admin access."""
-        return _has_model_permission(
-            request, self.model._meta, "IMPORT_EXPORT_EXPORT_PERMISSION_CODE"
-        )
+        return _has_model_permission(request, self.model, "IMPORT_EXPORT_EXPORT_PERMISSION_CODE")
 
     def changelist_view(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
@@ -588,7 +585,10 @@ class ExportMixin(BaseExportMixin, ImportExportMixinBase):
             sortable_by=self.sortable_by,
             search_help_text=self.search_help_text,
         )
-        return changelist.queryset
+        if hasattr(changelist, "queryset"):
+            return changelist.queryset
+        # A custom ChangeList that does not keep its queryset.
+        return changelist.get_queryset(request)
 
     def get_export_data(self, file_format, request, queryset, **kwargs):
         """The whole export rendered by ``file_format`` (``str`` or ``bytes``)."""

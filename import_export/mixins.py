@@ -477,13 +477,13 @@ class ExportViewFormMixin(ExportViewMixin, FormView):
     def form_valid(self, form):
         file_format = self.get_export_formats()[int(form.cleaned_data["format"])]()
         queryset = self.get_export_queryset()
+        # As upstream, this deprecated view exports every field of the first resource.
         response = self.build_export_response(
             self.request,
             file_format,
             queryset,
             self.get_export_filename(file_format),
-            classic_data=lambda: self.get_export_data(file_format, queryset, export_form=form),
-            export_form=form,
+            classic_data=lambda: self.get_export_data(file_format, queryset),
         )
         post_export.send(sender=None, model=self.model)
         return response
