@@ -8,12 +8,10 @@ rows are exported, and the first bytes leave before the last row has been read.
 
 from __future__ import annotations
 
-import codecs
 import logging
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +19,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.timezone import now
 from django.views.generic.edit import FormView
 
+from . import streaming
 from .formats import base_formats
 from .forms import SelectableFieldsExportForm
 from .resources import Resource, modelresource_factory
@@ -32,8 +31,6 @@ logger = logging.getLogger(__name__)
 STREAM_CHUNK_SIZE = 64 * 1024
 #: Bytes a binary export (XLSX...) is held in memory before its spool file moves to disk.
 SPOOL_MAX_MEMORY = 4 * 1024 * 1024
-
-_END = object()
 
 
 def _deprecated(message: str) -> None:
@@ -180,45 +177,6 @@ class BaseImportMixin(BaseImportExportMixin):
         return resource_classes[index]
 
 
-class _ChunkSink:
-    """The file a format writer writes into while a streamed response is being sent.
-
-    It only gathers what is written until the response generator takes it, so it never holds
-    more than the rows written since the last chunk. It presents itself as a text file
-    (``mode = "w"``) so writers hand it ``str``, which it encodes with the response's encoding;
-    the encoder is incremental so a byte-order mark (``utf-16``, ``utf-8-sig``) appears once.
-    """
-
-    mode = "w"
-
-    def __init__(self, encoding: str):
-        self.encoding = encoding
-        self._encode = codecs.getincrementalencoder(encoding)().encode
-        self._parts: list[bytes] = []
-        self.size = 0
-
-    def write(self, data) -> int:
-        if isinstance(data, str):
-            data = self._encode(data)
-        if data:
-            self._parts.append(bytes(data))
-            self.size += len(data)
-        return len(data)
-
-    def writable(self) -> bool:
-        return True
-
-    def flush(self) -> None:
-        """Nothing to flush: the response generator drains the sink itself."""
-
-    def take(self) -> bytes:
-        """Everything written since the last call, and forget it."""
-        data = b"".join(self._parts)
-        self._parts.clear()
-        self.size = 0
-        return data
-
-
 class ExportStreamingHttpResponse(StreamingHttpResponse):
     """A streamed download whose ``content`` can still be read in one piece.
 
@@ -232,46 +190,6 @@ class ExportStreamingHttpResponse(StreamingHttpResponse):
         data = b"".join(self.streaming_content)
         self.streaming_content = [data]
         return data
-
-
-def _text_export_chunks(
-    resource, file_format, queryset, export_kwargs: dict, encoding: str
-) -> Iterator[bytes]:
-    """Body of a streamed text export, primed so that early errors surface in the view.
-
-    The first row is rendered before this returns: ``before_export``, the queryset filters, the
-    headers and the first row's values all run while the view can still answer with an error
-    page. What is left is read lazily as the server sends the response.
-    """
-    rows = resource.export_iter(queryset, **export_kwargs)
-    first = next(rows, _END)
-    headers = resource.get_export_headers(selected_fields=export_kwargs.get("export_fields"))
-    sink = _ChunkSink(encoding)
-    writer = file_format.get_stream_writer(sink, headers)
-    writer.start()
-    if first is not _END:
-        writer.write_row(first)
-    return chain([sink.take()], _remaining_chunks(rows, writer, sink))
-
-
-def _remaining_chunks(rows: Iterable, writer, sink: _ChunkSink) -> Iterator[bytes]:
-    """Write the remaining rows, yielding every ``STREAM_CHUNK_SIZE`` bytes.
-
-    An error here cannot become an error page any more (the headers are sent), so it is logged
-    and re-raised: the server then aborts the download instead of ending it as if complete.
-    """
-    try:
-        for row in rows:
-            writer.write_row(row)
-            if sink.size >= STREAM_CHUNK_SIZE:
-                yield sink.take()
-        writer.end()
-    except Exception:
-        logger.exception("Streamed export failed after its first bytes were sent")
-        raise
-    tail = sink.take()
-    if tail:
-        yield tail
 
 
 def _file_chunks(handle) -> Iterator[bytes]:
@@ -396,7 +314,14 @@ class BaseExportMixin(BaseImportExportMixin):
         mode = self._export_mode(request, file_format, resource_kwargs)
         if mode == "text":
             resource, export_kwargs = self._export_resource_and_kwargs(request, resource_kwargs)
-            body = _text_export_chunks(resource, file_format, queryset, export_kwargs, encoding)
+            body = streaming.iter_export_chunks(
+                resource,
+                file_format,
+                queryset,
+                encoding=encoding,
+                chunk_bytes=STREAM_CHUNK_SIZE,
+                export_kwargs=export_kwargs,
+            )
             response = ExportStreamingHttpResponse(body)
         elif mode == "spooled":
             resource, export_kwargs = self._export_resource_and_kwargs(request, resource_kwargs)

@@ -6,10 +6,19 @@ module resolves what a caller passes as a format and drives a writer over an ite
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import codecs
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 ProgressCallback = Callable[[int], Any]
+
+#: Bytes gathered before :func:`iter_export_chunks` hands a chunk on.
+DEFAULT_CHUNK_BYTES = 64 * 1024
+
+logger = logging.getLogger(__name__)
+_END = object()
 
 
 def resolve_format(file_format: Any):
@@ -76,3 +85,92 @@ def write_rows(
     if progress is not None:
         progress(count)
     return count
+
+
+class ChunkSink:
+    """The file a format writer writes into while the export is consumed as chunks of bytes.
+
+    It only gathers what was written since the last :meth:`take`, so it never holds more than
+    the rows written since the last chunk.  It presents itself as a text file (``mode = "w"``)
+    so text writers hand it ``str``, which it encodes incrementally (a byte-order mark of
+    ``utf-16`` or ``utf-8-sig`` appears once); bytes are kept as they are.
+    """
+
+    mode = "w"
+
+    def __init__(self, encoding: str = "utf-8"):
+        self.encoding = encoding
+        self._encode = codecs.getincrementalencoder(encoding)().encode
+        self._parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data) -> int:
+        if isinstance(data, str):
+            data = self._encode(data)
+        if data:
+            self._parts.append(bytes(data))
+            self.size += len(data)
+        return len(data)
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        """Nothing to flush: the consumer drains the sink with :meth:`take`."""
+
+    def take(self) -> bytes:
+        """Everything written since the last call, and forget it."""
+        data = b"".join(self._parts)
+        self._parts.clear()
+        self.size = 0
+        return data
+
+
+def iter_export_chunks(
+    resource,
+    file_format: Any,
+    queryset=None,
+    *,
+    encoding: str = "utf-8",
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    export_kwargs: dict[str, Any] | None = None,
+) -> Iterator[bytes]:
+    """The export of a text format as an iterator of byte chunks, for ``StreamingHttpResponse``.
+
+    The export is primed before this returns: ``before_export``, the queryset, the headers and
+    the first row all run now, so a view can still answer an error with an error page.  The
+    remaining rows are rendered as the chunks are consumed, about ``chunk_bytes`` at a time.
+    An error after the first chunk is logged and re-raised, so the server aborts the download
+    rather than ending it as if it were complete.  ``export_kwargs`` are the keyword arguments of
+    the export (``export_fields``, hook metadata...), as for
+    :meth:`~import_export.resources.Resource.export_to_stream`; they are a dict so that none of
+    them can collide with this function's own arguments.
+    """
+    file_format = resolve_format(file_format)
+    kwargs = dict(export_kwargs or {})
+    rows = resource.export_iter(queryset, **kwargs)
+    first = next(rows, _END)
+    headers = resource.get_export_headers(selected_fields=kwargs.get("export_fields"))
+    sink = ChunkSink(encoding)
+    writer = file_format.get_stream_writer(sink, headers)
+    writer.start()
+    if first is not _END:
+        writer.write_row(first)
+    return chain([sink.take()], _remaining_chunks(rows, writer, sink, chunk_bytes))
+
+
+def _remaining_chunks(rows: Iterator, writer, sink: ChunkSink, chunk_bytes: int) -> Iterator[bytes]:
+    try:
+        for row in rows:
+            writer.write_row(row)
+            if sink.size >= chunk_bytes:
+                yield sink.take()
+        writer.end()
+    except Exception:
+        logger.exception("Streamed export failed after its first bytes were sent")
+        raise
+    finally:
+        rows.close()
+    tail = sink.take()
+    if tail:
+        yield tail

@@ -12,7 +12,6 @@ from django.views.generic import ListView
 
 from core.admin import BookNameResource, BookResource
 from core.models import Book
-from import_export import mixins
 from import_export.formats import base_formats
 from import_export.forms import SelectableFieldsExportForm
 from import_export.mixins import (
@@ -172,27 +171,6 @@ class TestDataForExport:
         mixin.resource_classes = [Recording]
         mixin.get_data_for_export(None, Book.objects.none(), custom="value")
         assert seen == {"custom": "value"}
-
-
-class TestChunkSink:
-    def test_gathers_and_forgets(self):
-        sink = mixins._ChunkSink("utf-8")
-        sink.write("a,b\r\n")
-        sink.write(b"raw")
-        assert sink.size == 8
-        assert sink.take() == b"a,b\r\nraw"
-        assert sink.take() == b"" and sink.size == 0
-
-    def test_presents_itself_as_text(self):
-        from import_export.formats.streaming.base import is_text_stream
-
-        assert is_text_stream(mixins._ChunkSink("utf-8"))
-
-    def test_byte_order_mark_written_once(self):
-        sink = mixins._ChunkSink("utf-16")
-        sink.write("a")
-        sink.write("b")
-        assert sink.take() == "ab".encode("utf-16")
 
 
 class BookExportView(ExportViewMixin, ListView):
