@@ -15,6 +15,7 @@ because user resources override them:
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,8 +35,45 @@ from .instance_loaders import BaseInstanceLoader
 from .results import FAILED_CELL_ATTRIBUTE, Error, Result, RowResult
 from .utils import atomic_if_using_transaction
 
-logger = logging.getLogger(__name__)
+#: Named after the module upstream logs the import from, so logging configured for
+#: django-import-export (``"import_export.resources"``) keeps applying to this fork.
+logger = logging.getLogger("import_export.resources")
 logger.addHandler(logging.NullHandler())
+
+_RESOURCES_MODULE = "import_export.resources"
+
+
+def _shared(name: str, fallback: Any) -> Any:
+    """``import_export.resources.<name>`` if that module defines it, else ``fallback``.
+
+    Upstream runs the import inside ``resources.py``, so code and tests written for it patch
+    names there (``mock.patch("import_export.resources.connections")``, ``...logger``,
+    ``...deepcopy``, ``...Diff``, ``...atomic_if_using_transaction``). Looking those names up
+    in that module at call time, rather than binding them here at import time, is what lets
+    such a patch reach the import code that now lives in this module. The lookup is lazy
+    because ``resources.py`` imports this module.
+    """
+    return getattr(sys.modules.get(_RESOURCES_MODULE), name, fallback)
+
+
+def _log() -> logging.Logger:
+    return _shared("logger", logger)
+
+
+def _deepcopy(value: Any) -> Any:
+    return _shared("deepcopy", deepcopy)(value)
+
+
+def _atomic(using_transactions: bool, using: str):
+    """``atomic_if_using_transaction``, reached through ``resources`` (see :func:`_shared`)."""
+    return _shared("atomic_if_using_transaction", atomic_if_using_transaction)(
+        using_transactions, using=using
+    )
+
+
+def _connection(alias: str):
+    return _shared("connections", connections)[alias]
+
 
 #: ``import_id_fields`` value under which a file without an id column is normal (every row new).
 DEFAULT_IMPORT_ID_FIELDS = ("id",)
@@ -44,16 +82,17 @@ DEFAULT_IMPORT_ID_FIELDS = ("id",)
 class RowLengthError(exceptions.ImportExportError):
     """A data row has a different number of cells than the file has headers.
 
-    Pairing such a row's cells with the headers would silently shift or drop values, so the row
-    is reported instead of imported.
+    Pairing such a row's cells with the headers would silently shift or drop values, so a
+    resource that sets ``reject_ragged_rows = True`` reports the row instead of importing it.
     """
 
 
 class DuplicateKeyError(exceptions.ImportExportError):
     """A row repeats the ``import_id_fields`` values of an earlier row of the same file.
 
-    Without this check the second row would silently update the object the first one just
-    wrote, and only one of the two versions would survive.
+    Without this check the second row silently updates the object the first one just wrote,
+    and only one of the two versions survives; a resource that sets
+    ``reject_duplicate_import_ids = True`` reports the second row instead.
     """
 
 
@@ -159,7 +198,7 @@ class ResourceImportMixin:
 
     @classmethod
     def get_diff_class(cls) -> type[Diff]:
-        return Diff
+        return _shared("Diff", Diff)
 
     def get_instance_loader_class(self) -> type[BaseInstanceLoader]:
         """``Meta.instance_loader_class``; a resource without a model and without a loader
@@ -293,10 +332,15 @@ class ResourceImportMixin:
         """Set one field of ``instance`` from ``row``; fields without an attribute or whose
         column the file lacks are left alone, so partial files update only what they hold."""
         if not field.attribute:
-            logger.debug("not importing %s: it has no attribute", field)
+            # The messages are upstream's, pre-formatted as upstream does: code that
+            # inspects these log records (tests in particular) keeps matching them.
+            _log().debug(f"skipping field '{field}' - field attribute is not defined")
             return
         if field.column_name not in row:
-            logger.debug("not importing %s: the row has no column %r", field, field.column_name)
+            _log().debug(
+                f"skipping field '{field}' - column name '{field.column_name}' "
+                "is not present in row"
+            )
             return
         field.save(instance, row, is_m2m, **kwargs)
 
@@ -416,13 +460,15 @@ class ResourceImportMixin:
 
         ``full_clean()`` reports these when ``clean_model_instances`` is on; without it some
         databases (SQLite) would store the text whole and others (PostgreSQL) fail the row
-        with a database error, so the length is checked here the same way for all.
+        with a database error, so the length is checked here the same way for all. The
+        declared fields are read from ``self.fields``, not ``get_import_fields()``, so that
+        an override of the latter is called as often as upstream calls it.
         """
         model = self._meta.model
         if model is None:
             return {}
         errors = {}
-        for field in self.get_import_fields():
+        for field in self.fields.values():
             if field.readonly:
                 continue
             model_field = _concrete_model_field(model, field.attribute)
@@ -585,7 +631,7 @@ class ResourceImportMixin:
         self, result: Result | None, error: BaseException, raise_errors: bool = False
     ) -> None:
         """Record an error that belongs to the whole import, and raise it if asked to."""
-        logger.debug(error, exc_info=error)
+        _log().debug(error, exc_info=error)
         if result is not None:
             result.append_base_error(self.get_error_result_class()(error))
         if raise_errors:
@@ -610,7 +656,7 @@ class ResourceImportMixin:
             # Once a transaction is broken every later row fails the same way; only the
             # first, real, error is worth a log entry.
             if not isinstance(error, TransactionManagementError):
-                logger.debug(error, exc_info=True)
+                _log().debug(error, exc_info=True)
             row_result.errors.append(
                 self.get_error_result_class()(error, row=row, number=kwargs.get("row_number"))
             )
@@ -624,7 +670,7 @@ class ResourceImportMixin:
 
         diff = original = None
         if not self._meta.skip_diff:
-            original = deepcopy(instance)
+            original = _deepcopy(instance)
             diff = self.get_diff_class()(self, original, new)
 
         if self.for_delete(row, instance):
@@ -655,7 +701,7 @@ class ResourceImportMixin:
         row_result.add_instance_info(instance)
         if self._stores_instance(kwargs):
             # Deleting clears the primary key; the copy keeps it for the caller.
-            row_result.instance = deepcopy(instance)
+            row_result.instance = _deepcopy(instance)
         self.delete_instance(instance, row, **kwargs)
 
     def _save_row(self, row_result, instance, new, original, row, kwargs) -> None:
@@ -708,7 +754,7 @@ class ResourceImportMixin:
         using_transactions = bool((use_transactions or dry_run) and has_transactions)
         self._check_batch_size()
 
-        with atomic_if_using_transaction(using_transactions, using=alias):
+        with _atomic(using_transactions, using=alias):
             result = self.import_data_inner(
                 dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
             )
@@ -720,7 +766,7 @@ class ResourceImportMixin:
 
     @staticmethod
     def _database_supports_transactions(alias: str) -> bool:
-        return bool(getattr(connections[alias].features, "supports_transactions", False))
+        return bool(getattr(_connection(alias).features, "supports_transactions", False))
 
     @staticmethod
     def _must_roll_back(result: Result, dry_run: bool, rollback_on_validation_errors: bool):
@@ -774,7 +820,7 @@ class ResourceImportMixin:
             kwargs.update(
                 {"dry_run": dry_run, "using_transactions": using_transactions, "row_number": number}
             )
-            with atomic_if_using_transaction(row_atomic, using=alias):
+            with _atomic(row_atomic, using=alias):
                 row_result = self._import_one_row(
                     row, values, headers, instance_loader, kwargs, seen_keys
                 )
@@ -790,13 +836,13 @@ class ResourceImportMixin:
             )
 
         if self._meta.use_bulk:
-            with atomic_if_using_transaction(using_transactions, using=alias):
+            with _atomic(using_transactions, using=alias):
                 self.bulk_create(using_transactions, dry_run, raise_errors, result=result)
                 self.bulk_update(using_transactions, dry_run, raise_errors, result=result)
                 self.bulk_delete(using_transactions, dry_run, raise_errors, result=result)
 
         try:
-            with atomic_if_using_transaction(using_transactions, using=alias):
+            with _atomic(using_transactions, using=alias):
                 self.after_import(dataset, result, **kwargs)
         except Exception as error:
             self.handle_import_error(result, error, raise_errors)
@@ -810,7 +856,7 @@ class ResourceImportMixin:
         """
         alias = self.get_db_connection_name()
         try:
-            with atomic_if_using_transaction(using_transactions, using=alias):
+            with _atomic(using_transactions, using=alias):
                 self.before_import(dataset, **kwargs)
             self._check_import_id_fields(dataset.headers)
             return self.get_instance_loader_class()(self, dataset)
@@ -822,16 +868,24 @@ class ResourceImportMixin:
         self, row, values, headers, instance_loader, kwargs, seen_keys
     ) -> RowResult:
         number = kwargs["row_number"]
-        if len(values) != len(headers):
+        if self.reject_ragged_rows and len(values) != len(headers):
             return self._failed_row_result(_row_length_error(number, headers, values), row, kwargs)
         duplicate = self._duplicate_key_error(row, number, seen_keys)
         if duplicate is not None:
             return self._failed_row_result(duplicate, row, kwargs)
         return self.import_row(row, instance_loader, **kwargs)
 
-    #: Whether a row repeating an earlier row's ``import_id_fields`` values is an error.
-    #: Set to False on a resource whose files legitimately list one record several times.
-    reject_duplicate_import_ids = True
+    #: Opt-in: make a row that repeats an earlier row's ``import_id_fields`` values an error
+    #: (:class:`DuplicateKeyError`) instead of a second update of the same record. Off by
+    #: default because upstream allows it and files rely on it, e.g. one row per added
+    #: many-to-many value.
+    reject_duplicate_import_ids = False
+
+    #: Opt-in: make a row with more or fewer cells than the dataset has headers an error
+    #: (:class:`RowLengthError`). Off by default because upstream pairs cells with headers as
+    #: far as both go, and ``before_import()`` overrides rely on that, e.g. by appending a
+    #: header for a column they fill in themselves.
+    reject_ragged_rows = False
 
     def _duplicate_key_error(self, row, number, seen_keys) -> DuplicateKeyError | None:
         """The error for a row whose id cells repeat an earlier row's, remembering new keys.
@@ -879,17 +933,17 @@ class ResourceImportMixin:
             return
         alias = self.get_db_connection_name()
         if len(self.create_instances) >= batch_size:
-            with atomic_if_using_transaction(using_transactions, using=alias):
+            with _atomic(using_transactions, using=alias):
                 self.bulk_create(
                     using_transactions, dry_run, raise_errors, batch_size=batch_size, result=result
                 )
         if len(self.update_instances) >= batch_size:
-            with atomic_if_using_transaction(using_transactions, using=alias):
+            with _atomic(using_transactions, using=alias):
                 self.bulk_update(
                     using_transactions, dry_run, raise_errors, batch_size=batch_size, result=result
                 )
         if len(self.delete_instances) >= batch_size:
-            with atomic_if_using_transaction(using_transactions, using=alias):
+            with _atomic(using_transactions, using=alias):
                 self.bulk_delete(using_transactions, dry_run, raise_errors, result=result)
 
     def _record_row_result(
@@ -917,10 +971,13 @@ class ResourceImportMixin:
         """Map every key a row's validation errors may use to the column a person sees.
 
         Conversion errors are keyed by field attribute (``author_id``), model validation errors
-        by model field name (``author``); both should name the file's column.
+        by model field name (``author``); both should name the file's column. Every declared
+        field is mapped (a lookup table may hold more than one import uses), read from
+        ``self.fields`` so that an overridden ``get_import_fields()`` runs exactly where
+        upstream runs it.
         """
         columns: dict[str, str] = {}
-        for field in self.get_import_fields():
+        for field in self.fields.values():
             if not field.attribute or not field.column_name:
                 continue
             columns.setdefault(field.attribute, field.column_name)
@@ -950,12 +1007,14 @@ class ResourceImportMixin:
         """
         if self._uses_default_import_id_fields():
             return
+        # The wording of both messages is upstream's: code written for django-import-export
+        # compares them (e.g. to tell a configuration error from a bad file).
         id_field_names = list(self.get_import_id_fields())
         unknown = [name for name in id_field_names if name not in self.fields]
         if unknown:
             raise exceptions.FieldError(
-                "import_id_fields names fields this resource does not have: "
-                f"{', '.join(unknown)} (its fields are: {', '.join(self.fields)})"
+                "The following fields are declared in 'import_id_fields' but are not "
+                f"present in the resource fields: {', '.join(unknown)}"
             )
         present = set(headers or [])
         missing = [
@@ -965,9 +1024,8 @@ class ResourceImportMixin:
         ]
         if missing:
             raise exceptions.FieldError(
-                "The file has no column for these import_id_fields: "
-                f"{', '.join(map(str, missing))}. Columns in the file: "
-                f"{', '.join(map(str, headers or [])) or '(none)'}"
+                "The following fields are declared in 'import_id_fields' but are not "
+                f"present in the file headers: {', '.join(map(str, missing))}"
             )
 
 
@@ -987,7 +1045,7 @@ class ModelResourceImportMixin:
         super().after_import(dataset, result, **kwargs)
         if self._is_dry_run(kwargs) or not result.totals.get(RowResult.IMPORT_TYPE_NEW):
             return
-        connection = connections[self.get_db_connection_name()]
+        connection = _connection(self.get_db_connection_name())
         statements = connection.ops.sequence_reset_sql(no_style(), [self._meta.model])
         if not statements:
             return

@@ -63,8 +63,12 @@ class CachedInstanceLoader(ModelInstanceLoader):
     """Fetches every instance the dataset refers to up front, in one query.
 
     Importing N rows with :class:`ModelInstanceLoader` costs N lookups; this loader costs one
-    (split only where the database limits the number of query parameters). It keys the cache by
-    the values of all ``import_id_fields``, so composite keys work too.
+    (split only where the database limits the number of query parameters).
+
+    ``all_instances`` maps a key to its instance. With one id field (the usual case) the key is
+    that field's value itself, as code written for django-import-export reads it (e.g.
+    ``loader.all_instances[pk]``); with several ``import_id_fields`` it is the tuple of their
+    values, so composite keys work too.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -72,7 +76,7 @@ class CachedInstanceLoader(ModelInstanceLoader):
         self.id_fields = self._id_fields()
         #: The first id field, kept under the name older code reads.
         self.pk_field = self.id_fields[0] if self.id_fields else None
-        self.all_instances: dict[tuple, Any] = {}
+        self.all_instances: dict[Any, Any] = {}
         if self.id_fields and self._dataset_has_id_columns():
             self.all_instances = self._load_instances(self._keys_in_dataset())
 
@@ -85,7 +89,7 @@ class CachedInstanceLoader(ModelInstanceLoader):
         for values in self.dataset:
             yield dict(zip(headers, values))
 
-    def _keys_in_dataset(self) -> set[tuple]:
+    def _keys_in_dataset(self) -> set:
         """The id values of every row; rows whose ids cannot be cleaned are left to fail later,
         on their own row, with a row-level error."""
         keys = set()
@@ -94,15 +98,28 @@ class CachedInstanceLoader(ModelInstanceLoader):
                 key = self._key_from_row(row)
             except (ValueError, ValidationError, LookupError, TypeError):
                 continue
-            if all(value is not None for value in key):
+            if all(value is not None for value in self._key_parts(key)):
                 keys.add(key)
         return keys
 
-    def _key_from_row(self, row: Mapping) -> tuple:
-        return tuple(self._normalise(field, field.clean(row)) for field in self.id_fields)
+    def _as_key(self, values: tuple) -> Any:
+        """The cache key for the id values of one record: the value itself for a single id
+        field, the tuple for a composite key."""
+        return values[0] if len(values) == 1 else values
 
-    def _key_from_instance(self, instance: Any) -> tuple:
-        return tuple(self._normalise(field, field.get_value(instance)) for field in self.id_fields)
+    def _key_parts(self, key: Any) -> tuple:
+        """The inverse of :meth:`_as_key`: the id values held by ``key``."""
+        return (key,) if len(self.id_fields) == 1 else key
+
+    def _key_from_row(self, row: Mapping) -> Any:
+        return self._as_key(
+            tuple(self._normalise(field, field.clean(row)) for field in self.id_fields)
+        )
+
+    def _key_from_instance(self, instance: Any) -> Any:
+        return self._as_key(
+            tuple(self._normalise(field, field.get_value(instance)) for field in self.id_fields)
+        )
 
     def _normalise(self, field: Any, value: Any) -> Any:
         """Convert ``value`` to the model field's Python type so that a key read from a file
@@ -117,13 +134,14 @@ class CachedInstanceLoader(ModelInstanceLoader):
         except (ValidationError, TypeError, ValueError):
             return value
 
-    def _load_instances(self, keys: set[tuple]) -> dict[tuple, Any]:
+    def _load_instances(self, keys: set) -> dict[Any, Any]:
         if not keys:
             return {}
-        instances: dict[tuple, Any] = {}
+        instances: dict[Any, Any] = {}
         queryset = self.get_queryset()
+        parts = [self._key_parts(key) for key in keys]
         per_field_values = [
-            list({key[position] for key in keys}) for position in range(len(self.id_fields))
+            list({part[position] for part in parts}) for position in range(len(self.id_fields))
         ]
         for chunk in self._chunks(per_field_values):
             filters = {

@@ -152,7 +152,8 @@ class RowResult:
         try:
             self.object_repr = force_str(instance)
         except Exception as exc:
-            logger.debug("could not compute str() of the imported instance: %s", exc)
+            # Upstream's message, pre-formatted: code that inspects these records matches it.
+            logger.debug(f"call to force_str() on instance failed: {exc}")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.import_type} object_id={self.object_id!r}>"

@@ -686,3 +686,78 @@ def test_default_import_id_fields_fall_back_to_a_differently_named_primary_key()
     # A file without the key column is still fine: its rows are new records.
     result = CategoryByCatid().import_data(tablib.Dataset(["third"], headers=["name"]))
     assert [r.import_type for r in result.rows] == ["new"]
+
+
+# ---- names code written for upstream patches on import_export.resources ----------------------
+# Upstream runs the import inside resources.py, so its users patch names there. ``create=True``
+# because resources.py need not define every one of them for the import to work unpatched.
+
+
+def _transactionless_connections():
+    connections = mock.MagicMock()
+    connections.__getitem__.return_value.features.supports_transactions = False
+    return connections
+
+
+def test_a_patched_resources_connections_is_the_one_import_data_asks():
+    with mock.patch(
+        "import_export.resources.connections", _transactionless_connections(), create=True
+    ):
+        with pytest.raises(ImproperlyConfigured):
+            BookResource().import_data(books(["", "Dune", "1"]), use_transactions=True)
+        result = BookResource().import_data(books(["", "Dune", "1"]), use_transactions=False)
+    assert not result.has_errors()
+    assert Book.objects.filter(name="Dune").count() == 1
+
+
+def test_a_patched_resources_logger_receives_the_skipped_field_messages():
+    class NoAttribute(resources.ModelResource):
+        note = fields.Field(column_name="note")
+
+        class Meta:
+            model = Book
+            fields = ("id", "name", "price", "note")
+
+    with mock.patch("import_export.resources.logger", create=True) as patched:
+        NoAttribute().import_data(books(["", "Dune", "1"]), raise_errors=True)
+    logged = [call.args[0] for call in patched.debug.call_args_list]
+    expected = (
+        "skipping field '<import_export.fields.Field: note>' - field attribute is not defined"
+    )
+    assert expected in logged
+
+
+def test_the_import_logger_is_the_one_upstream_logs_to(caplog):
+    with caplog.at_level("DEBUG", logger="import_export.resources"):
+        BookResource().import_data(books(["", "Dune", "1"]))
+    assert (
+        "skipping field '<import_export.fields.Field: categories>' "
+        "- column name 'categories' is not present in row"
+    ) in caplog.messages
+
+
+def test_patched_resources_diff_and_deepcopy_are_used_per_row():
+    resource = BookResource()  # before the patch: __init__ deep-copies the fields too
+    with (
+        mock.patch("import_export.resources.Diff", spec=True) as diff_class,
+        mock.patch("import_export.resources.deepcopy", create=True) as copy,
+    ):
+        resource.import_data(books(["", "Dune", "1"], ["", "Emma", "2"]))
+    assert diff_class.call_count == 2
+    assert diff_class.return_value.compare_with.call_count == 2
+    assert copy.call_count == 2
+
+
+def test_a_patched_atomic_if_using_transaction_wraps_rows_unless_bulk():
+    class Bulk(BookResource):
+        class Meta(BookResource.Meta):
+            use_bulk = True
+
+    for resource, rows_get_their_own_savepoint in ((BookResource(), True), (Bulk(), False)):
+        with mock.patch(
+            "import_export.resources.atomic_if_using_transaction", create=True
+        ) as atomic:
+            resource.import_data(books(["", "Dune", "1"]))
+        using_transactions = [call.args[0] for call in atomic.call_args_list]
+        assert len(using_transactions) >= 3  # the import, its row, after_import
+        assert all(using_transactions) is rows_get_their_own_savepoint

@@ -175,6 +175,19 @@ class TestCachedInstanceLoader:
         assert result.totals["new"] == 1
         assert UUIDBook.objects.get(pk=new_id).name == "fresh"
 
+    def test_all_instances_is_keyed_by_the_id_value_or_the_tuple_of_id_values(self):
+        ann = Author.objects.create(name="Ann")
+        book = Book.objects.create(name="Title", author=ann)
+        Book.objects.create(name="Not in the file")
+
+        by_id = tablib.Dataset([str(book.pk), "Title"], headers=["id", "name"])
+        loader = instance_loaders.CachedInstanceLoader(CachedBookResource(), by_id)
+        assert loader.all_instances == {book.pk: book}
+
+        by_pair = tablib.Dataset(["Title", ann.pk, ""], headers=["name", "author", "price"])
+        loader = instance_loaders.CachedInstanceLoader(BookByNameAndAuthorResource(), by_pair)
+        assert loader.all_instances == {("Title", ann.pk): book}
+
     def test_pk_field_is_the_first_id_field(self):
         dataset = tablib.Dataset(headers=["name", "author", "price"])
         loader = instance_loaders.CachedInstanceLoader(BookByNameAndAuthorResource(), dataset)
