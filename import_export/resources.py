@@ -22,6 +22,7 @@ from typing import IO, Any
 from warnings import warn
 
 import tablib
+from django.db import connections  # noqa: F401 - code written for upstream patches it here
 from django.db.models import ForeignKey, QuerySet
 from django.db.models import fields as django_fields
 from django.utils.encoding import force_str
@@ -31,10 +32,17 @@ from .declarative import DeclarativeMetaclass, ModelDeclarativeMetaclass
 from .diff import Diff  # noqa: F401 - public name: ``from import_export.resources import Diff``
 from .export_plan import ExportPlan
 from .fields import Field
-from .importing import ModelResourceImportMixin, ResourceImportMixin
+from .importing import (
+    ModelResourceImportMixin,
+    ResourceImportMixin,
+    logger,  # noqa: F401 - patched as ``import_export.resources.logger``
+)
 from .results import Error, Result, RowResult  # noqa: F401 - public names upstream re-exports
 from .streaming import ProgressCallback, resolve_format, write_rows
-from .utils import get_related_model
+from .utils import (
+    atomic_if_using_transaction,  # noqa: F401 - patched here by upstream code
+    get_related_model,
+)
 
 #: Rows read from the database at a time when neither ``Meta.chunk_size`` nor the setting says.
 DEFAULT_CHUNK_SIZE = 100
