@@ -79,6 +79,19 @@ def _django_orm_allowed_beside_playwright() -> Iterator[None]:
             os.environ[ASYNC_UNSAFE] = previous
 
 
+def _close_test_thread_connections() -> None:
+    """Close the database connections the test opened while Playwright was active.
+
+    Django keeps connections in context-local storage, and the code run beside Playwright's
+    event loop does not share its context with pytest-django's teardown, which therefore cannot
+    see (nor close) them. Left open, such a connection stops PostgreSQL from dropping the test
+    database at the end of the session.
+    """
+    from django.db import connections
+
+    connections.close_all()
+
+
 @pytest.fixture
 def page(transactional_db, live_server) -> Iterator:
     """A fresh page (own cookies, downloads accepted) in a headless Chromium started for it.
@@ -103,6 +116,7 @@ def page(transactional_db, live_server) -> Iterator:
             yield context.new_page()
         finally:
             browser.close()
+            _close_test_thread_connections()
 
 
 def _artifact_stem(nodeid: str) -> str:
