@@ -8,6 +8,7 @@ rows are exported, and the first bytes leave before the last row has been read.
 
 from __future__ import annotations
 
+import io
 import logging
 import tempfile
 import warnings
@@ -192,6 +193,20 @@ class ExportStreamingHttpResponse(StreamingHttpResponse):
         return data
 
 
+def _export_into_spool(resource, file_format, queryset, export_kwargs, spool, encoding) -> None:
+    """Write the export into ``spool``: binary formats as they are, text in the response's
+    encoding (through a text layer that is detached afterwards, leaving the spool open)."""
+    if file_format.is_binary():
+        resource.export_to_stream(file_format, spool, queryset, **export_kwargs)
+        return
+    text = io.TextIOWrapper(spool, encoding=encoding, newline="")
+    try:
+        resource.export_to_stream(file_format, text, queryset, **export_kwargs)
+        text.flush()
+    finally:
+        text.detach()
+
+
 def _file_chunks(handle) -> Iterator[bytes]:
     """Read an already written file out in chunks and close it, even if the client goes away."""
     try:
@@ -312,6 +327,10 @@ class BaseExportMixin(BaseImportExportMixin):
         resource_kwargs = dict(kwargs)
         resource_kwargs["force_native_type"] = keeps_native_types(file_format)
         mode = self._export_mode(request, file_format, resource_kwargs)
+        if mode == "text" and streaming.in_request_transaction(queryset):
+            # The rows would be read after the view's transaction (ATOMIC_REQUESTS) has ended,
+            # when PostgreSQL has closed the cursor: write the file now, send it afterwards.
+            mode = "spooled"
         if mode == "text":
             resource, export_kwargs = self._export_resource_and_kwargs(request, resource_kwargs)
             body = streaming.iter_export_chunks(
@@ -327,7 +346,7 @@ class BaseExportMixin(BaseImportExportMixin):
             resource, export_kwargs = self._export_resource_and_kwargs(request, resource_kwargs)
             spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY)
             try:
-                resource.export_to_stream(file_format, spool, queryset, **export_kwargs)
+                _export_into_spool(resource, file_format, queryset, export_kwargs, spool, encoding)
             except BaseException:
                 spool.close()
                 raise
@@ -348,6 +367,8 @@ class BaseExportMixin(BaseImportExportMixin):
         resource_class = self.choose_export_resource_class(kwargs.get("export_form"), request)
         if getattr(resource_class, "export", None) is not _STOCK_RESOURCE_EXPORT:
             return "classic"  # a resource that customises export() gets exactly that
+        if streaming.needs_classic_export(resource_class):
+            return "classic"  # its after_export() expects the Dataset, as upstream gave it
         if file_format.is_binary():
             return "spooled"
         can_stream = getattr(file_format, "can_stream", None)

@@ -55,3 +55,8 @@ class ResourceOptions:
     #: Whether exports add ``select_related``/``prefetch_related`` for the relations the exported
     #: fields follow (this fork's addition; set ``False`` to keep the queryset exactly as given).
     optimize_export_queries = True
+    #: Whether ``after_export`` copes with ``dataset=None`` (this fork's addition).  The admin
+    #: and the ``export`` command stream a resource's export unless it overrides ``export()`` or
+    #: ``after_export()``, which code written for upstream expects to see a Dataset; set this to
+    #: ``True`` on a resource whose ``after_export`` does not need the Dataset, so it streams too.
+    stream_after_export = False

@@ -53,6 +53,41 @@ def _format_by_name(name: str):
     raise ValueError(f"Unknown export format {name!r}; known: {', '.join(sorted(extensions))}")
 
 
+def needs_classic_export(resource_class: type) -> bool:
+    """Whether exporting with this resource must go through the classic ``export()``.
+
+    Code written for upstream may override ``export()``, or ``after_export()`` and expect its
+    ``dataset`` argument to be a Dataset.  The admin and the ``export`` command therefore only
+    stream a resource that overrides neither, or whose ``Meta.stream_after_export`` says that
+    its ``after_export`` accepts ``dataset=None``.
+    """
+    from .resources import Resource
+
+    if _overrides(resource_class, Resource, "export"):
+        return True
+    return _overrides(resource_class, Resource, "after_export") and not getattr(
+        resource_class._meta, "stream_after_export", False
+    )
+
+
+def _overrides(cls: type, base: type, name: str) -> bool:
+    return getattr(cls, name, None) is not vars(base)[name]
+
+
+def in_request_transaction(queryset: Any) -> bool:
+    """Whether ``queryset`` is read inside the transaction of an ``ATOMIC_REQUESTS`` view.
+
+    That transaction ends when the view returns, before a streamed response is consumed; on
+    PostgreSQL the server-side cursor of ``QuerySet.iterator()`` ends with it.  Callers then
+    write the export to a (spooled) file first and stream the file.
+    """
+    from django.db import connections
+    from django.db.models import QuerySet
+
+    connection = connections[queryset.db if isinstance(queryset, QuerySet) else "default"]
+    return bool(connection.settings_dict.get("ATOMIC_REQUESTS") and connection.in_atomic_block)
+
+
 def write_rows(
     writer,
     rows: Iterable[list[Any]],

@@ -23,6 +23,8 @@ from import_export.command_utils import (
     get_format_class,
     get_resource_class,
 )
+from import_export.formats.streaming.base import is_text_stream
+from import_export.streaming import needs_classic_export
 
 
 class Command(BaseCommand):
@@ -95,7 +97,7 @@ class Command(BaseCommand):
         )
         try:
             with os.fdopen(descriptor, "wb") as handle:
-                rows = resource.export_to_stream(file_format, handle, progress=progress)
+                rows = _export(resource, file_format, handle, progress)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(temporary_path, _permissions_for_new_file(path))
@@ -124,7 +126,7 @@ class Command(BaseCommand):
         else:
             self.stdout.flush()  # whatever went through the text layer must come first
         try:
-            rows = resource.export_to_stream(file_format, target, progress=progress)
+            rows = _export(resource, file_format, target, progress)
             target.flush()
         except BrokenPipeError:
             # The reader went away (``manage.py export csv app.Model | head``).  Point the
@@ -187,6 +189,24 @@ class ProgressBar:
         filled = round(share * self.WIDTH)
         bar = "#" * filled + "." * (self.WIDTH - filled)
         return f"[{bar}] {share:4.0%}  {rows}/{self.total} rows"
+
+
+def _export(resource, file_format, target, progress) -> int:
+    """Stream the export into ``target``, or, for a resource whose hooks expect the Dataset
+    (see :func:`import_export.streaming.needs_classic_export`), write the classic export."""
+    if not needs_classic_export(type(resource)):
+        return resource.export_to_stream(file_format, target, progress=progress)
+    dataset = resource.export()
+    data = file_format.export_data(dataset)
+    encoding = getattr(file_format, "encoding", None) or "utf-8"
+    if is_text_stream(target) and isinstance(data, bytes):
+        data = data.decode(encoding)
+    elif not is_text_stream(target) and isinstance(data, str):
+        data = data.encode(encoding)
+    target.write(data)
+    if progress is not None:
+        progress(len(dataset))
+    return len(dataset)
 
 
 def _count_or_none(resource) -> int | None:
