@@ -191,7 +191,30 @@ def iter_export_chunks(
     writer.start()
     if first is not _END:
         writer.write_row(first)
-    return chain([sink.take()], _remaining_chunks(rows, writer, sink, chunk_bytes))
+    return ExportChunks(sink.take(), rows, writer, sink, chunk_bytes)
+
+
+class ExportChunks:
+    """The chunks of a primed export: the first one, then the rest as they are written.
+
+    It has a ``close()`` (which ``StreamingHttpResponse.close()`` calls when the server is done
+    with the response, even when the client went away early) that closes the row iterator and
+    with it the database cursor, at once rather than whenever the garbage collector runs, by
+    which time the connection may be inside another transaction.
+    """
+
+    def __init__(self, first: bytes, rows: Iterator, writer, sink: ChunkSink, chunk_bytes: int):
+        self._rows = rows
+        self._chunks = chain([first], _remaining_chunks(rows, writer, sink, chunk_bytes))
+
+    def __iter__(self) -> ExportChunks:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        self._rows.close()
 
 
 def _remaining_chunks(rows: Iterator, writer, sink: ChunkSink, chunk_bytes: int) -> Iterator[bytes]:
