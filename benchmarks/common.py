@@ -26,6 +26,7 @@ def setup_django(db_path: Path, prefer_installed: bool = False) -> None:
     ``prefer_installed`` puts this checkout after the installed packages, so that an installed
     django-import-export (upstream, for comparison) is the one imported.
     """
+    os.environ["IMPORT_EXPORT_TEST_DB"] = "sqlite"  # even when the suite runs on PostgreSQL
     os.environ["IMPORT_EXPORT_TEST_SQLITE_NAME"] = str(db_path)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
     sys.path.insert(0, str(ROOT / "tests"))

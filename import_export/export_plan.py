@@ -19,7 +19,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch, QuerySet
 from django.db.models.fields.reverse_related import ForeignObjectRel, OneToOneRel
 
-from .export_values import ValueColumns, can_read_values, is_builtin_render
+from .export_values import ValueColumns, can_read_values, is_builtin_render, render_each
 from .fields import Field
 from .widgets import RenderContext
 
@@ -112,9 +112,7 @@ class ExportPlan:
 
     def rows(self, objects: Iterable[Any]) -> Iterator[list[Any]]:
         """Render each object as it is read; nothing is kept once a row has been yielded."""
-        render = self._row_renderer
-        for obj in objects:
-            yield render(obj)
+        return render_each(self._row_renderer, objects)
 
     def _build_row_renderer(self) -> Callable[[Any], list[Any]]:
         if _overrides(self.resource, "export_resource"):

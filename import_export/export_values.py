@@ -113,8 +113,24 @@ class ValueColumns:
 
     def rows(self, value_rows: Iterable[tuple]) -> Iterator[list[Any]]:
         cells = self.cells
-        for values in value_rows:
-            yield [cell(values) for cell in cells]
+        return render_each(lambda values: [cell(values) for cell in cells], value_rows)
+
+
+def render_each(render: Callable[[Any], list[Any]], source: Iterable) -> Iterator[list[Any]]:
+    """Yield ``render(item)`` for each item of ``source``, closing ``source`` however it ends.
+
+    The source is a chain of generators ending in a database cursor.  Closing it here, when a
+    row fails to render or the consumer stops early, releases the cursor at once; left to the
+    garbage collector, a PostgreSQL server-side cursor may be closed much later, in the middle
+    of another query on the same connection.
+    """
+    try:
+        for item in source:
+            yield render(item)
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
 
 
 def _column_cell(

@@ -184,7 +184,11 @@ def iter_export_chunks(
     file_format = resolve_format(file_format)
     kwargs = dict(export_kwargs or {})
     rows = resource.export_iter(queryset, **kwargs)
-    first = next(rows, _END)
+    try:
+        first = next(rows, _END)
+    except BaseException:
+        rows.close()
+        raise
     headers = resource.get_export_headers(selected_fields=kwargs.get("export_fields"))
     sink = ChunkSink(encoding)
     writer = file_format.get_stream_writer(sink, headers)

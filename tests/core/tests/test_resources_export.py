@@ -1024,7 +1024,16 @@ def test_optimised_export_gives_the_same_rows_as_unoptimised():
         queryset = Book.objects.order_by("pk")
         optimised = export_rows(factory()(), queryset)
         plain = export_rows(factory(optimize_export_queries=False)(), queryset)
-        assert optimised == plain
+        assert unordered_relations(optimised) == unordered_relations(plain)
+
+
+def unordered_relations(rows):
+    """Rows with many-to-many cells ("a,b") sorted: SQL gives related rows in no set order
+    unless asked, and a prefetch may return them in another order than a per-row query."""
+    return [
+        [",".join(sorted(cell.split(","))) if isinstance(cell, str) else cell for cell in row]
+        for row in rows
+    ]
 
 
 @pytest.mark.parametrize("shape", QUERY_SHAPES)
