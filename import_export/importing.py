@@ -18,7 +18,7 @@ import logging
 import sys
 import warnings
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from copy import deepcopy
 from typing import Any
 
@@ -242,16 +242,7 @@ class ResourceImportMixin:
     def get_import_order(self) -> tuple[str, ...]:
         """Field names in import order: ``Meta.import_order``, then ``Meta.fields``, then the
         remaining fields in declaration order."""
-        return self._field_names_ordered_by(self._meta.import_order)
-
-    def _field_names_ordered_by(self, preferred: Iterable[str] | None) -> tuple[str, ...]:
-        named = [*(preferred or ()), *(self._meta.fields or ())]
-        ordered = list(dict.fromkeys(named))
-        listed = set(ordered)
-        for name, field in self.fields.items():
-            if name not in listed and field.column_name not in listed:
-                ordered.append(name)
-        return tuple(ordered)
+        return self._get_ordered_field_names("import_order")
 
     def get_import_fields(self) -> list:
         """The fields an import reads, in import order.

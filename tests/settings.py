@@ -1,7 +1,7 @@
 """Settings of the test project.
 
-SQLite by default; PostgreSQL when ``IMPORT_EXPORT_TEST_DB=postgresql`` and
-``IMPORT_EXPORT_TEST_PG_HOST`` (plus optional ``_PORT``, ``_USER``, ``_NAME``, ``_PASSWORD``) say where.
+SQLite by default; PostgreSQL when ``IMPORT_EXPORT_TEST_DB=postgresql``, with the server given by
+``IMPORT_EXPORT_TEST_PG_HOST`` (and optional ``_PORT``, ``_USER``, ``_NAME``, ``_PASSWORD``).
 """
 
 import os

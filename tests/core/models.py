@@ -1,4 +1,4 @@
-"""Models of the test project: every kind of field the widgets handle, and every kind of relation."""
+"""Models of the test project: every kind of field the widgets handle, every kind of relation."""
 
 import uuid
 
