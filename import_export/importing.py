@@ -83,7 +83,7 @@ class RowLengthError(exceptions.ImportExportError):
     """A data row has a different number of cells than the file has headers.
 
     Pairing such a row's cells with the headers would silently shift or drop values, so a
-    resource that sets ``reject_ragged_rows = True`` reports the row instead of importing it.
+    resource whose ``Meta.reject_ragged_rows`` is True reports the row instead of importing it.
     """
 
 
@@ -91,8 +91,8 @@ class DuplicateKeyError(exceptions.ImportExportError):
     """A row repeats the ``import_id_fields`` values of an earlier row of the same file.
 
     Without this check the second row silently updates the object the first one just wrote,
-    and only one of the two versions survives; a resource that sets
-    ``reject_duplicate_import_ids = True`` reports the second row instead.
+    and only one of the two versions survives; a resource whose
+    ``Meta.reject_duplicate_import_ids`` is True reports the second row instead.
     """
 
 
@@ -859,24 +859,12 @@ class ResourceImportMixin:
         self, row, values, headers, instance_loader, kwargs, seen_keys
     ) -> RowResult:
         number = kwargs["row_number"]
-        if self.reject_ragged_rows and len(values) != len(headers):
+        if self._meta.reject_ragged_rows and len(values) != len(headers):
             return self._failed_row_result(_row_length_error(number, headers, values), row, kwargs)
         duplicate = self._duplicate_key_error(row, number, seen_keys)
         if duplicate is not None:
             return self._failed_row_result(duplicate, row, kwargs)
         return self.import_row(row, instance_loader, **kwargs)
-
-    #: Opt-in: make a row that repeats an earlier row's ``import_id_fields`` values an error
-    #: (:class:`DuplicateKeyError`) instead of a second update of the same record. Off by
-    #: default because upstream allows it and files rely on it, e.g. one row per added
-    #: many-to-many value.
-    reject_duplicate_import_ids = False
-
-    #: Opt-in: make a row with more or fewer cells than the dataset has headers an error
-    #: (:class:`RowLengthError`). Off by default because upstream pairs cells with headers as
-    #: far as both go, and ``before_import()`` overrides rely on that, e.g. by appending a
-    #: header for a column they fill in themselves.
-    reject_ragged_rows = False
 
     def _duplicate_key_error(self, row, number, seen_keys) -> DuplicateKeyError | None:
         """The error for a row whose id cells repeat an earlier row's, remembering new keys.
@@ -884,7 +872,7 @@ class ResourceImportMixin:
         Raw cell text is compared (stripped), so the check costs no conversion; rows without
         a complete key are new objects and cannot collide.
         """
-        if not self.reject_duplicate_import_ids or self._meta.force_init_instance:
+        if not self._meta.reject_duplicate_import_ids or self._meta.force_init_instance:
             return None
         columns = self._id_columns()
         if not columns or any(column not in row for column in columns):

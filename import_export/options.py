@@ -60,3 +60,12 @@ class ResourceOptions:
     #: ``after_export()``, which code written for upstream expects to see a Dataset; set this to
     #: ``True`` on a resource whose ``after_export`` does not need the Dataset, so it streams too.
     stream_after_export = False
+    #: Whether a row repeating an earlier row's ``import_id_fields`` values is an error
+    #: (``DuplicateKeyError``, naming both rows) rather than a second update of the same record
+    #: (this fork's addition; off because upstream allows it and files rely on it, for example
+    #: one row per many-to-many value added with ``m2m_add``).
+    reject_duplicate_import_ids = False
+    #: Whether a row with more or fewer cells than the file has headers is an error
+    #: (``RowLengthError``) rather than paired with the headers as far as both go (this fork's
+    #: addition; off because ``before_import`` overrides may add headers they fill themselves).
+    reject_ragged_rows = False

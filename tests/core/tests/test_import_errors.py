@@ -35,8 +35,9 @@ class CategoryResource(resources.ModelResource):
 class StrictCategoryResource(CategoryResource):
     """Opts in to the checks that upstream does not make."""
 
-    reject_duplicate_import_ids = True
-    reject_ragged_rows = True
+    class Meta(CategoryResource.Meta):
+        reject_duplicate_import_ids = True
+        reject_ragged_rows = True
 
 
 def snapshot():
