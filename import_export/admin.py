@@ -59,9 +59,27 @@ def _has_model_permission(request, model, setting_name: str) -> bool:
     action = getattr(settings, setting_name, None)
     if action is None:
         return True
-    opts = model._meta
-    codename = get_permission_codename(action, opts)
-    return request.user.has_perm(f"{opts.app_label}.{codename}")
+    meta = model._meta
+    return request.user.has_perm(f"{meta.app_label}.{get_permission_codename(action, meta)}")
+
+
+def _finished_cleanly(result) -> bool:
+    """Whether an import result has neither row errors nor validation errors."""
+    return not (result.has_errors() or result.has_validation_errors())
+
+
+def _fields_list(resources) -> list:
+    """``(display name, visible column names)`` per resource instance, for the field help box."""
+    listing = []
+    for resource in resources:
+        columns = [field.column_name for field in resource.get_user_visible_fields()]
+        listing.append((resource.get_display_name(), columns))
+    return listing
+
+
+_NOTHING_TO_IMPORT = _(
+    "No valid data to import. Ensure your file has the correct headers or data for import."
+)
 
 
 class ImportExportMixinBase:
@@ -98,6 +116,11 @@ class ImportExportMixinBase:
             "admin:{}_{}_changelist".format(*self.get_model_info()),
             current_app=self.admin_site.name,
         )
+
+    def _render(self, request, template_name, context):
+        """A template response bound to this admin site (its URL namespace)."""
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [template_name], context=context)
 
     def _page_context(self, request, title) -> dict:
         context = dict(self.admin_site.each_context(request))
@@ -148,6 +171,11 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         """``IMPORT_EXPORT_IMPORT_PERMISSION_CODE`` decides; without it anyone with admin access."""
         return _has_model_permission(request, self.model, "IMPORT_EXPORT_IMPORT_PERMISSION_CODE")
 
+    def _check_import_permission(self, request) -> None:
+        """Views refuse (403) on their own: hidden buttons are no protection."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+
     def get_urls(self):
         info = self.get_model_info()
         return [
@@ -183,11 +211,8 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         return self.import_form_class
 
     def get_import_form_kwargs(self, request) -> dict:
-        return {
-            "data": request.POST or None,
-            "files": request.FILES or None,
-            "initial": self.get_import_form_initial(request),
-        }
+        initial = self.get_import_form_initial(request)
+        return dict(data=request.POST or None, files=request.FILES or None, initial=initial)
 
     def get_import_form_initial(self, request) -> dict:
         return {}
@@ -272,24 +297,22 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
             % {"exc_name": repr(type(e).__name__)},
         )
 
-    def _read_dataset(self, form, input_format, data):
-        """The uploaded data as a Dataset, or ``None`` with the reason added to the form."""
+    def _read_dataset(self, form, input_format, load_bytes):
+        """The upload as a Dataset, or ``None`` once the form says why it cannot be imported.
+
+        ``load_bytes`` fetches the raw content; failing to fetch it and failing to parse it are
+        reported alike, since to the user both mean "wrong file or wrong format".
+        """
         try:
-            dataset = input_format.create_dataset(data)
-        except Exception as exc:
+            dataset = input_format.create_dataset(load_bytes())
+        except Exception as exc:  # any storage backend, any parser
             logger.info("Could not read an uploaded import file: %r", exc)
             self.add_data_read_fail_error_to_form(form, exc)
             return None
-        if not dataset:
-            form.add_error(
-                "import_file",
-                _(
-                    "No valid data to import. Ensure your file has the correct headers or "
-                    "data for import."
-                ),
-            )
-            return None
-        return dataset
+        if dataset:
+            return dataset
+        form.add_error("import_file", _NOTHING_TO_IMPORT)
+        return None
 
     # -- the import views --------------------------------------------------------------------
 
@@ -300,8 +323,7 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         carries a confirm form that names it. With ``skip_import_confirm`` the file is imported
         at once instead (all or nothing: any error rolls the import back).
         """
-        if not self.has_import_permission(request):
-            raise PermissionDenied
+        self._check_import_permission(request)
         context = self.get_import_context_data()
         import_form = self.create_import_form(request)
         resources = None
@@ -325,38 +347,31 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
                 for resource_class in self.get_import_resource_classes(request)
             ]
         context.update(self._page_context(request, _("Import")))
-        context.update(
-            {
-                "form": import_form,
-                "media": self.media + import_form.media,
-                "fields_list": [
-                    (
-                        resource.get_display_name(),
-                        [field.column_name for field in resource.get_user_visible_fields()],
-                    )
-                    for resource in resources
-                ],
-                "import_error_display": self.import_error_display,
-            }
-        )
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, [self.import_template_name], context)
+        context["form"] = import_form
+        context["media"] = self.media + import_form.media
+        context["fields_list"] = _fields_list(resources)
+        context["import_error_display"] = self.import_error_display
+        return self._render(request, self.import_template_name, context)
 
     def _import_in_one_step(self, request, import_form, input_format, import_file, context, **kw):
-        """Import straight from the upload; the redirect on success, ``None`` to show errors."""
-        dataset = self._read_dataset(import_form, input_format, b"".join(import_file.chunks()))
+        """Import straight from the upload; the redirect on success, ``None`` to show errors.
+
+        Without a preview there is nobody to decide about a partly valid file, so any
+        validation error rolls the whole import back.
+        """
+        dataset = self._read_dataset(
+            import_form, input_format, lambda: b"".join(import_file.chunks())
+        )
         if dataset is None:
             return None
-        result = self.process_dataset(
-            dataset,
-            import_form,
-            request,
-            raise_errors=False,
-            rollback_on_validation_errors=True,
-            file_name=import_file.name,
+        all_or_nothing = {
             **kw,
-        )
-        if not result.has_errors() and not result.has_validation_errors():
+            "raise_errors": False,
+            "rollback_on_validation_errors": True,
+            "file_name": import_file.name,
+        }
+        result = self.process_dataset(dataset, import_form, request, **all_or_nothing)
+        if _finished_cleanly(result):
             return self.process_result(result, request)
         context["result"] = result
         return None
@@ -367,32 +382,43 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         Returns the resources whose fields the page lists (the one used), or ``None`` when the
         file could not be read and the page should list every resource.
         """
-        tmp_storage = self.write_to_tmp_storage(import_file, input_format)
-        # get_confirm_form_initial() reads the stored name from the upload.
-        import_file.tmp_storage_name = tmp_storage.name
-        try:
-            data = tmp_storage.read()
-        except Exception as exc:  # any storage backend, any decoding problem
-            self.add_data_read_fail_error_to_form(import_form, exc)
-            return None
-        dataset = self._read_dataset(import_form, input_format, data)
+        stored = self.write_to_tmp_storage(import_file, input_format)
+        # The confirm form's initial data (get_confirm_form_initial) names the stored copy.
+        import_file.tmp_storage_name = stored.name
+        dataset = self._read_dataset(import_form, input_format, stored.read)
         if dataset is None:
             return None
-        res_kwargs = self.get_import_resource_kwargs(request, form=import_form, **kwargs)
-        resource = self.choose_import_resource_class(import_form, request)(**res_kwargs)
-        imp_kwargs = self.get_import_data_kwargs(request=request, form=import_form, **kwargs)
-        result = resource.import_data(
+        resource, result = self._run_import(
             dataset,
+            import_form,
+            request,
+            kwargs,
             dry_run=True,
-            raise_errors=False,
             file_name=import_file.name,
-            user=request.user,
-            **imp_kwargs,
+            raise_errors=False,
         )
         context["result"] = result
-        if not result.has_errors() and not result.has_validation_errors():
+        if _finished_cleanly(result):
             context["confirm_form"] = self.create_confirm_form(request, import_form=import_form)
         return [resource]
+
+    def _run_import(self, dataset, form, request, view_kwargs, *, file_name, **fixed):
+        """Build the resource the form chose and feed it ``dataset``: ``(resource, result)``.
+
+        The dry run of the upload step and the real import of the confirm step differ only in
+        ``fixed`` (``dry_run`` and friends); both ask the same hooks for their keyword
+        arguments, so overriding a hook changes the preview and the import alike.
+        """
+        resource_kwargs = self.get_import_resource_kwargs(request, form=form, **view_kwargs)
+        resource = self.choose_import_resource_class(form, request)(**resource_kwargs)
+        data_kwargs = self.get_import_data_kwargs(request=request, form=form, **view_kwargs)
+        if not fixed.get("dry_run", False):
+            # Admin log entries are written from each row's object.
+            data_kwargs["retain_instance_in_row_result"] = True
+        result = resource.import_data(
+            dataset, file_name=file_name, user=request.user, **fixed, **data_kwargs
+        )
+        return resource, result
 
     @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
@@ -401,8 +427,7 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         The stored file is found by the name the confirm form posts back, reduced to a bare file
         name by the form and confined by the storage, so a forged name cannot reach other files.
         """
-        if not self.has_import_permission(request):
-            raise PermissionDenied
+        self._check_import_permission(request)
         confirm_form = self.create_confirm_form(request)
         if confirm_form.is_valid():
             input_format = self._input_format(confirm_form.cleaned_data["format"])
@@ -419,8 +444,7 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
                     return self.process_result(result, request)
         context = self._page_context(request, _("Import"))
         context.update({"confirm_form": confirm_form, "errors": confirm_form.errors})
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, [self.import_template_name], context)
+        return self._render(request, self.import_template_name, context)
 
     def _read_stored_dataset(self, confirm_form, tmp_storage, input_format):
         """The stored upload as a Dataset, or ``None`` with the reason added to the form."""
@@ -444,18 +468,18 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
             return None
 
     def process_dataset(self, dataset, form, request, **kwargs):
-        """Import ``dataset`` for real (not a dry run) with the resource chosen in ``form``."""
+        """Import ``dataset`` for real (not a dry run) with the resource chosen in ``form``.
+
+        The name recorded for the file is the caller's ``file_name`` when given (one-step
+        import), else the original upload name the confirm form carried through.
+        """
         file_name = kwargs.pop("file_name", None)
         if file_name is None:
             file_name = form.cleaned_data.get("original_file_name")
-        res_kwargs = self.get_import_resource_kwargs(request, form=form, **kwargs)
-        resource = self.choose_import_resource_class(form, request)(**res_kwargs)
-        imp_kwargs = self.get_import_data_kwargs(request=request, form=form, **kwargs)
-        # Log entries need each row's object.
-        imp_kwargs["retain_instance_in_row_result"] = True
-        return resource.import_data(
-            dataset, dry_run=False, file_name=file_name, user=request.user, **imp_kwargs
+        _resource, result = self._run_import(
+            dataset, form, request, kwargs, dry_run=False, file_name=file_name
         )
+        return result
 
     def process_result(self, result, request):
         """After a real import: log entries, a success message, the signal, then redirect."""
@@ -542,6 +566,11 @@ class ExportMixin(BaseExportMixin, ImportExportMixinBase):
         """``IMPORT_EXPORT_EXPORT_PERMISSION_CODE`` decides; without it anyone with admin access."""
         return _has_model_permission(request, self.model, "IMPORT_EXPORT_EXPORT_PERMISSION_CODE")
 
+    def _check_export_permission(self, request) -> None:
+        """Every export path refuses (403) by itself, whichever view or action reached it."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+
     def changelist_view(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
         extra_context["has_export_permission"] = self.has_export_permission(request)
@@ -560,10 +589,12 @@ class ExportMixin(BaseExportMixin, ImportExportMixinBase):
 
         class ExportChangeList(changelist_class):
             def get_filters_params(self, params=None):
-                # Added by Django to change form URLs; not a lookup.
-                lookups = super().get_filters_params(params)
-                lookups.pop("_changelist_filters", None)
-                return lookups
+                # Django adds _changelist_filters to change form links; it filters nothing.
+                return {
+                    name: value
+                    for name, value in super().get_filters_params(params).items()
+                    if name != "_changelist_filters"
+                }
 
             def get_results(self, request):
                 # Counting and paginating are for the page, not for an export.
@@ -585,15 +616,14 @@ class ExportMixin(BaseExportMixin, ImportExportMixinBase):
             sortable_by=self.sortable_by,
             search_help_text=self.search_help_text,
         )
-        if hasattr(changelist, "queryset"):
+        try:
             return changelist.queryset
-        # A custom ChangeList that does not keep its queryset.
-        return changelist.get_queryset(request)
+        except AttributeError:  # a custom ChangeList that does not keep its queryset
+            return changelist.get_queryset(request)
 
     def get_export_data(self, file_format, request, queryset, **kwargs):
         """The whole export rendered by ``file_format`` (``str`` or ``bytes``)."""
-        if not self.has_export_permission(request):
-            raise PermissionDenied
+        self._check_export_permission(request)
         data = self.get_data_for_export(
             request, queryset, force_native_type=keeps_native_types(file_format), **kwargs
         )
@@ -638,8 +668,7 @@ class ExportMixin(BaseExportMixin, ImportExportMixinBase):
 
     def export_action(self, request):
         """The export page: show the form; on a valid post answer with the download."""
-        if not self.has_export_permission(request):
-            raise PermissionDenied
+        self._check_export_permission(request)
         try:
             queryset = self.get_export_queryset(request)
         except IncorrectLookupParameters:
@@ -654,39 +683,41 @@ class ExportMixin(BaseExportMixin, ImportExportMixinBase):
         if request.POST and "export_items" in request.POST:
             form.fields["export_items"] = self._export_items_field(request)
         if form.is_valid():
-            file_format = formats[int(form.cleaned_data["format"])]()
-            if "export_items" in form.changed_data:
-                queryset = queryset.filter(pk__in=form.cleaned_data["export_items"])
-            try:
-                return self._do_file_export(file_format, request, queryset, export_form=form)
-            except (ValueError, FieldError) as exc:
-                messages.error(request, str(exc))
-        context = self.init_request_context_data(request, form)
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, [self.export_template_name], context=context)
+            response = self._export_posted_form(request, form, formats, queryset)
+            if response is not None:
+                return response
+        return self._render(
+            request, self.export_template_name, self.init_request_context_data(request, form)
+        )
+
+    def _export_posted_form(self, request, form, formats, queryset):
+        """The download the valid export form asks for, or ``None`` after flashing why not.
+
+        Keys posted back by the action narrow the queryset; a bad field choice or value
+        (``ValueError``/``FieldError``) becomes an error message on the redisplayed form.
+        """
+        chosen_format = formats[int(form.cleaned_data["format"])]
+        if "export_items" in form.changed_data:
+            queryset = queryset.filter(pk__in=form.cleaned_data["export_items"])
+        try:
+            return self._do_file_export(chosen_format(), request, queryset, export_form=form)
+        except (ValueError, FieldError) as exc:
+            messages.error(request, str(exc))
+            return None
 
     def init_request_context_data(self, request, form) -> dict:
         context = self.get_export_context_data()
         context.update(self._page_context(request, _("Export")))
         context["form"] = form
-        context["fields_list"] = [
-            (
-                resource_class.get_display_name(),
-                [
-                    field.column_name
-                    for field in resource_class(
-                        **self.get_export_resource_kwargs(request)
-                    ).get_user_visible_fields()
-                ],
-            )
+        context["fields_list"] = _fields_list(
+            resource_class(**self.get_export_resource_kwargs(request))
             for resource_class in self.get_export_resource_classes(request)
-        ]
+        )
         return context
 
     def _do_file_export(self, file_format, request, queryset, export_form=None):
         """The download: streamed where possible (see ``build_export_response``)."""
-        if not self.has_export_permission(request):
-            raise PermissionDenied
+        self._check_export_permission(request)
         response = self.build_export_response(
             request,
             file_format,
@@ -745,8 +776,7 @@ class ExportActionMixin(ExportMixin):
 
     def export_admin_action(self, request, queryset):
         """Export the selected rows: straight away, or through the export form."""
-        if not self.has_export_permission(request):
-            raise PermissionDenied
+        self._check_export_permission(request)
         formats = self.get_export_formats()
         if self.is_skip_export_form_from_action_enabled():
             return self._do_file_export(formats[0](), request, queryset)
@@ -768,17 +798,16 @@ class ExportActionMixin(ExportMixin):
         if request.GET:
             export_url += "?" + urlencode(request.GET)
         context["export_url"] = export_url
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, [self.export_template_name], context=context)
+        return self._render(request, self.export_template_name, context)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if self.has_export_permission(request):
-            actions["export_admin_action"] = (
-                type(self).export_admin_action,
-                "export_admin_action",
-                _("Export selected %(verbose_name_plural)s"),
-            )
+        if not self.has_export_permission(request):
+            return actions
+        # Django's action triple: (function, name, description).
+        name = "export_admin_action"
+        description = _("Export selected %(verbose_name_plural)s")
+        actions[name] = (type(self).export_admin_action, name, description)
         return actions
 
 
