@@ -310,12 +310,14 @@ class ResourceImportMixin:
             raise
 
     def get_or_init_instance(self, instance_loader: BaseInstanceLoader, row: Mapping):
-        """``(instance, is_new)``: the existing object if there is one, else a new one."""
+        """``(instance, is_new)``: the existing object if there is one, else a new one.
+
+        ``force_init_instance`` skips the lookup altogether (files known to hold new records).
+        """
+        found = None
         if not self._meta.force_init_instance:
-            instance = self.get_instance(instance_loader, row)
-            if instance:
-                return instance, False
-        return self.init_instance(row), True
+            found = self.get_instance(instance_loader, row)
+        return (found, False) if found else (self.init_instance(row), True)
 
     # ---- writing values onto the instance ---------------------------------------------------
 
@@ -323,17 +325,14 @@ class ResourceImportMixin:
         """Set one field of ``instance`` from ``row``; fields without an attribute or whose
         column the file lacks are left alone, so partial files update only what they hold."""
         if not field.attribute:
-            # The messages are upstream's, pre-formatted as upstream does: code that
-            # inspects these log records (tests in particular) keeps matching them.
-            _log().debug(f"skipping field '{field}' - field attribute is not defined")
+            why_not = "field attribute is not defined"
+        elif field.column_name not in row:
+            why_not = f"column name '{field.column_name}' is not present in row"
+        else:
+            field.save(instance, row, is_m2m, **kwargs)
             return
-        if field.column_name not in row:
-            _log().debug(
-                f"skipping field '{field}' - column name '{field.column_name}' "
-                "is not present in row"
-            )
-            return
-        field.save(instance, row, is_m2m, **kwargs)
+        # Log text kept word for word (already formatted): callers' log assertions rely on it.
+        _log().debug(f"skipping field '{field}' - {why_not}")
 
     def import_instance(self, instance: Any, row: Mapping, **kwargs) -> None:
         """Import every non-many-to-many field, collecting value errors of all of them.
@@ -342,19 +341,29 @@ class ResourceImportMixin:
         into one ``ValidationError`` tells the user about every bad cell of the row at once.
         Any other exception stops the row, tagged with the cell it came from.
         """
+        plain_fields = [f for f in self.get_import_fields() if not _is_many_to_many(f)]
         errors = {}
-        for field in self.get_import_fields():
-            if _is_many_to_many(field):
-                continue
-            try:
-                self.import_field(field, instance, row, **kwargs)
-            except ValueError as error:
-                errors[field.attribute] = ValidationError(force_str(error), code="invalid")
-            except Exception as error:
-                _remember_failed_cell(error, field, row)
-                raise
+        for field in plain_fields:
+            message = self._conversion_failure(field, instance, row, kwargs)
+            if message is not None:
+                errors[field.attribute] = ValidationError(message, code="invalid")
         if errors:
             raise ValidationError(errors)
+
+    def _conversion_failure(self, field: Any, instance: Any, row: Mapping, kwargs) -> str | None:
+        """Import one field; the text of a conversion problem (``ValueError``) or ``None``.
+
+        Anything else is not a bad cell but a failure of the row, and propagates, marked with
+        the cell it happened on.
+        """
+        try:
+            self.import_field(field, instance, row, **kwargs)
+        except ValueError as error:
+            return force_str(error)
+        except Exception as error:
+            _remember_failed_cell(error, field, row)
+            raise
+        return None
 
     def import_obj(self, obj: Any, data: Mapping, dry_run: bool, **kwargs) -> None:
         warnings.warn(
@@ -362,9 +371,9 @@ class ResourceImportMixin:
             DeprecationWarning,
             stacklevel=2,
         )
-        if dry_run is True:
-            kwargs["dry_run"] = dry_run
-        self.import_instance(obj, data, **kwargs)
+        # Only an explicit True is forwarded; other values leave kwargs as they came.
+        forwarded = {**kwargs, "dry_run": True} if dry_run is True else kwargs
+        self.import_instance(obj, data, **forwarded)
 
     def save_m2m(self, instance: Any, row: Mapping, **kwargs) -> None:
         """Write the many-to-many fields, which needs the instance to be saved first.
@@ -404,13 +413,16 @@ class ResourceImportMixin:
         """
         if not self._meta.skip_unchanged or self._meta.skip_diff or import_validation_errors:
             return False
-        for field in self.get_import_fields():
-            if _is_many_to_many(field):
-                if field.column_name in row and self._m2m_would_change(field, original, row):
-                    return False
-            elif field.get_value(instance) != field.get_value(original):
-                return False
-        return True
+        return not any(
+            self._field_would_change(field, instance, original, row)
+            for field in self.get_import_fields()
+        )
+
+    def _field_would_change(self, field: Any, instance: Any, original: Any, row: Mapping) -> bool:
+        if not _is_many_to_many(field):
+            return field.get_value(instance) != field.get_value(original)
+        # A many-to-many column the file lacks is left alone, so it cannot change anything.
+        return field.column_name in row and self._m2m_would_change(field, original, row)
 
     def _m2m_would_change(self, field: Any, original: Any, row: Mapping) -> bool:
         # The row's related objects are not on the instance yet (they are saved after it), so
@@ -600,9 +612,9 @@ class ResourceImportMixin:
             DeprecationWarning,
             stacklevel=2,
         )
-        if row_number is not None:
-            kwargs["row_number"] = row_number
-        self.after_init_instance(instance, new, None, **kwargs)
+        # The old hook had no row; the new one receives None for it.
+        number = {} if row_number is None else {"row_number": row_number}
+        self.after_init_instance(instance, new, None, **kwargs, **number)
 
     def before_save_instance(self, instance: Any, row: Mapping, **kwargs) -> None:
         """Called before an instance is saved (or queued in bulk mode)."""
@@ -639,19 +651,25 @@ class ResourceImportMixin:
             row_result.row_values = row
         try:
             self._import_row_into(row_result, row, instance_loader, kwargs)
-        except ValidationError as error:
+        except ValidationError as invalid:
+            # Bad values: reported per cell, the import goes on.
+            row_result.validation_error = invalid
             row_result.import_type = RowResult.IMPORT_TYPE_INVALID
-            row_result.validation_error = error
         except Exception as error:
-            row_result.import_type = RowResult.IMPORT_TYPE_ERROR
-            # Once a transaction is broken every later row fails the same way; only the
-            # first, real, error is worth a log entry.
+            # A TransactionManagementError only echoes an earlier row's failure on a broken
+            # transaction; logging it again for every row would bury the cause.
             if not isinstance(error, TransactionManagementError):
                 _log().debug(error, exc_info=True)
-            row_result.errors.append(
-                self.get_error_result_class()(error, row=row, number=kwargs.get("row_number"))
-            )
+            self._attach_row_error(row_result, error, row, kwargs)
         return row_result
+
+    def _attach_row_error(self, row_result: RowResult, error, row, kwargs) -> None:
+        """Turn ``row_result`` into an error result carrying ``error`` (with its row number)."""
+        row_result.import_type = RowResult.IMPORT_TYPE_ERROR
+        error_result_class = self.get_error_result_class()
+        row_result.errors.append(
+            error_result_class(error, row=row, number=kwargs.get("row_number"))
+        )
 
     def _import_row_into(self, row_result, row, instance_loader, kwargs) -> None:
         self.before_import_row(row, **kwargs)
@@ -696,20 +714,32 @@ class ResourceImportMixin:
         self.delete_instance(instance, row, **kwargs)
 
     def _save_row(self, row_result, instance, new, original, row, kwargs) -> None:
-        conversion_errors: dict = {}
-        try:
-            self.import_instance(instance, row, **kwargs)
-        except ValidationError as error:
-            conversion_errors = error.update_error_dict(conversion_errors)
+        conversion_errors = self._apply_row_values(instance, row, kwargs)
         if self.skip_row(instance, original, row, conversion_errors):
             row_result.import_type = RowResult.IMPORT_TYPE_SKIP
         else:
-            self.validate_instance(instance, conversion_errors)
-            self.save_instance(instance, new, row, **kwargs)
-            self.save_m2m(instance, row, **kwargs)
+            self._validate_and_write(instance, new, row, conversion_errors, kwargs)
         row_result.add_instance_info(instance)
         if self._stores_instance(kwargs):
             row_result.instance = instance
+
+    def _apply_row_values(self, instance: Any, row: Mapping, kwargs) -> dict:
+        """Set the row's values on ``instance``; the cells that failed, as an error dict.
+
+        Failed cells do not stop the row here: ``skip_row`` and ``validate_instance`` get
+        them, so the user sees conversion and model errors together.
+        """
+        try:
+            self.import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            return error.update_error_dict({})
+        return {}
+
+    def _validate_and_write(self, instance, new, row, conversion_errors, kwargs) -> None:
+        # validate_instance raises when anything is wrong, so nothing below runs for a bad row.
+        self.validate_instance(instance, conversion_errors)
+        self.save_instance(instance, new, row, **kwargs)
+        self.save_m2m(instance, row, **kwargs)
 
     # ---- the whole dataset --------------------------------------------------------------------
 
@@ -808,9 +838,8 @@ class ResourceImportMixin:
         seen_keys: dict[tuple, int] = {}
         for number, values in enumerate(dataset, 1):
             row = OrderedDict(zip(headers, values))
-            kwargs.update(
-                {"dry_run": dry_run, "using_transactions": using_transactions, "row_number": number}
-            )
+            # Hooks get copies (**kwargs); only this loop writes to the dict.
+            kwargs["row_number"] = number
             with _atomic(row_atomic, using=alias):
                 row_result = self._import_one_row(
                     row, values, headers, instance_loader, kwargs, seen_keys
@@ -827,17 +856,28 @@ class ResourceImportMixin:
             )
 
         if self._meta.use_bulk:
-            with _atomic(using_transactions, using=alias):
-                self.bulk_create(using_transactions, dry_run, raise_errors, result=result)
-                self.bulk_update(using_transactions, dry_run, raise_errors, result=result)
-                self.bulk_delete(using_transactions, dry_run, raise_errors, result=result)
+            self._flush_leftovers(result, dry_run, raise_errors, using_transactions)
+        self._run_dataset_step(
+            lambda: self.after_import(dataset, result, **kwargs),
+            result,
+            raise_errors,
+            using_transactions,
+        )
+        return result
 
+    def _run_dataset_step(self, step, result, raise_errors, using_transactions) -> bool:
+        """Run a whole-dataset hook in the import's transaction; whether it succeeded.
+
+        Its exception belongs to no row, so it becomes a base error of ``result`` (raised
+        as ``ImportError`` with ``raise_errors``).
+        """
         try:
-            with _atomic(using_transactions, using=alias):
-                self.after_import(dataset, result, **kwargs)
+            with _atomic(using_transactions, using=self.get_db_connection_name()):
+                step()
         except Exception as error:
             self.handle_import_error(result, error, raise_errors)
-        return result
+            return False
+        return True
 
     def _prepare_import(self, dataset, result, raise_errors, using_transactions, kwargs):
         """Run ``before_import``, check the id columns and build the loader.
@@ -845,10 +885,12 @@ class ResourceImportMixin:
         Returns ``None`` (after recording the error) when any of that fails: importing rows
         that cannot be matched to existing objects would create duplicates.
         """
-        alias = self.get_db_connection_name()
+        before_ok = self._run_dataset_step(
+            lambda: self.before_import(dataset, **kwargs), result, raise_errors, using_transactions
+        )
+        if not before_ok:
+            return None
         try:
-            with _atomic(using_transactions, using=alias):
-                self.before_import(dataset, **kwargs)
             self._check_import_id_fields(dataset.headers)
             return self.get_instance_loader_class()(self, dataset)
         except Exception as error:
@@ -899,10 +941,7 @@ class ResourceImportMixin:
 
     def _failed_row_result(self, error: BaseException, row, kwargs) -> RowResult:
         row_result = self.get_row_result_class()()
-        row_result.import_type = RowResult.IMPORT_TYPE_ERROR
-        row_result.errors.append(
-            self.get_error_result_class()(error, row=row, number=kwargs.get("row_number"))
-        )
+        self._attach_row_error(row_result, error, row, kwargs)
         return row_result
 
     def _flush_full_batches(self, result, dry_run, raise_errors, using_transactions) -> None:
@@ -911,38 +950,44 @@ class ResourceImportMixin:
         if batch_size is None:
             return
         alias = self.get_db_connection_name()
-        if len(self.create_instances) >= batch_size:
+        # (queue attribute, writer, whether the writer takes batch_size); bulk_delete does not.
+        queues = (
+            ("create_instances", self.bulk_create, True),
+            ("update_instances", self.bulk_update, True),
+            ("delete_instances", self.bulk_delete, False),
+        )
+        for queue_name, write, takes_batch_size in queues:
+            if len(getattr(self, queue_name)) < batch_size:
+                continue
+            extra = {"batch_size": batch_size} if takes_batch_size else {}
             with _atomic(using_transactions, using=alias):
-                self.bulk_create(
-                    using_transactions, dry_run, raise_errors, batch_size=batch_size, result=result
-                )
-        if len(self.update_instances) >= batch_size:
-            with _atomic(using_transactions, using=alias):
-                self.bulk_update(
-                    using_transactions, dry_run, raise_errors, batch_size=batch_size, result=result
-                )
-        if len(self.delete_instances) >= batch_size:
-            with _atomic(using_transactions, using=alias):
-                self.bulk_delete(using_transactions, dry_run, raise_errors, result=result)
+                write(using_transactions, dry_run, raise_errors, result=result, **extra)
+
+    def _flush_leftovers(self, result, dry_run, raise_errors, using_transactions) -> None:
+        """Write what the queues still hold after the last row, in one transaction block."""
+        with _atomic(using_transactions, using=self.get_db_connection_name()):
+            for write in (self.bulk_create, self.bulk_update, self.bulk_delete):
+                write(using_transactions, dry_run, raise_errors, result=result)
 
     def _record_row_result(
         self, result, row_result, number, row, collect_failed_rows, raise_errors
     ) -> None:
         result.increment_row_result_total(row_result)
+        # failed_row_cause: what the failed-rows dataset shows; raised_cause: what ImportError
+        # carries (for error rows, the last error, which is the one that stopped the row).
         if row_result.errors:
             result.append_error_row(number, row, row_result.errors)
-            if collect_failed_rows:
-                result.append_failed_row(row, row_result.errors[0])
-            if raise_errors:
-                error = row_result.errors[-1].error
-                raise exceptions.ImportError(error, number=number, row=row) from error
+            failed_row_cause, raised_cause = row_result.errors[0], row_result.errors[-1].error
         elif row_result.validation_error:
             result.append_invalid_row(number, row, row_result.validation_error)
+            failed_row_cause = raised_cause = row_result.validation_error
+        else:
+            failed_row_cause = raised_cause = None
+        if failed_row_cause is not None:
             if collect_failed_rows:
-                result.append_failed_row(row, row_result.validation_error)
+                result.append_failed_row(row, failed_row_cause)
             if raise_errors:
-                error = row_result.validation_error
-                raise exceptions.ImportError(error, number=number, row=row) from error
+                raise exceptions.ImportError(raised_cause, number=number, row=row) from raised_cause
         if not row_result.is_skip() or self._meta.report_skipped:
             result.append_row_result(row_result)
 
