@@ -1,47 +1,67 @@
 /*
- * Export page with selectable fields: every resource has its own set of field checkboxes;
- * only the set of the chosen resource is shown. A "select all" box ticks or clears them.
+ * Export page: show only the field checkboxes of the chosen resource, and let the user tick or
+ * untick all of them at once.
+ *
+ * The template puts each resource's checkboxes in a "fieldset.selectable-fields" whose
+ * data-resource-index is the resource's position in the resource choice ("#id_resource", a
+ * select, or a hidden input when there is only one resource). The other resources' boxes stay in
+ * the form; the server ignores them. Without this script every group is shown, which still works.
  */
 (function () {
   "use strict";
 
-  function fieldRows() {
-    return document.querySelectorAll(".selectable-field-export-row[resource-index]");
+  function chosenResourceIndex() {
+    var resource = document.getElementById("id_resource");
+    return resource && resource.value !== "" ? resource.value : "0";
   }
 
-  function showFieldsOf(resourceIndex) {
-    Array.prototype.forEach.call(fieldRows(), function (row) {
-      var own = row.getAttribute("resource-index") === String(resourceIndex);
-      row.style.display = own ? "" : "none";
+  function showChosenGroup(groups) {
+    var chosen = chosenResourceIndex();
+    groups.forEach(function (group) {
+      group.hidden = group.getAttribute("data-resource-index") !== chosen;
     });
   }
 
-  function setAllVisibleCheckboxes(checked) {
-    Array.prototype.forEach.call(fieldRows(), function (row) {
-      if (row.style.display === "none") {
-        return;
-      }
-      var box = row.querySelector('input[type="checkbox"]:not(.select-toggle)');
-      if (box) {
-        box.checked = checked;
-      }
+  function setAllBoxes(group, checked) {
+    group.querySelectorAll("input[type=checkbox]").forEach(function (box) {
+      box.checked = checked;
     });
   }
 
-  // Kept global: the template's toggle calls it from an inline handler.
-  window.onSelectToggleChange = function (event) {
-    setAllVisibleCheckboxes(event.target.checked);
-  };
-
-  document.addEventListener("DOMContentLoaded", function () {
-    var chooser = document.getElementById("id_resource");
-    if (!chooser) {
+  function enableSelectButtons(group) {
+    var actions = group.querySelector(".selectable-fields-actions");
+    if (!actions) {
       return;
     }
-    var current = chooser.tagName === "SELECT" ? chooser.value || "0" : "0";
-    showFieldsOf(current);
-    chooser.addEventListener("change", function () {
-      showFieldsOf(chooser.value || "0");
+    actions.hidden = false;
+    actions.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-select]");
+      if (button) {
+        setAllBoxes(group, button.getAttribute("data-select") === "all");
+      }
     });
-  });
+  }
+
+  function connect() {
+    var groups = Array.prototype.slice.call(
+      document.querySelectorAll("fieldset.selectable-fields[data-resource-index]")
+    );
+    if (!groups.length) {
+      return;
+    }
+    groups.forEach(enableSelectButtons);
+    showChosenGroup(groups);
+    var resource = document.getElementById("id_resource");
+    if (resource) {
+      resource.addEventListener("change", function () {
+        showChosenGroup(groups);
+      });
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", connect);
+  } else {
+    connect();
+  }
 })();

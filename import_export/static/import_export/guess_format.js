@@ -1,35 +1,49 @@
 /*
- * Import page: when a file is picked, preselect the format whose title matches the file's
- * extension (e.g. "books.xlsx" selects "xlsx"). Picking the format by hand still wins afterwards.
+ * Import page: when a file is chosen, pick the format matching its extension.
+ *
+ * The format options are labelled with the format's title ("csv", "xlsx", ...), which is also the
+ * usual file extension, so "books.XLSX" selects "xlsx". Nothing changes when no option matches,
+ * which leaves a format the user chose by hand alone. Plain DOM code: the script also runs on
+ * pages without jQuery.
  */
 (function () {
   "use strict";
 
   function extensionOf(fileName) {
     var dot = fileName.lastIndexOf(".");
-    return dot < 0 ? "" : fileName.slice(dot + 1).trim().toLowerCase();
+    return dot === -1 ? "" : fileName.slice(dot + 1).toLowerCase();
   }
 
-  function selectFormatFor(fileInput) {
-    if (!fileInput.files || fileInput.files.length === 0) {
+  function selectFormatFor(fileInput, formatSelect) {
+    var file = fileInput.files && fileInput.files[0];
+    var extension = extensionOf(file ? file.name : fileInput.value);
+    if (!extension) {
       return;
     }
-    var wanted = extensionOf(fileInput.files[0].name);
-    var selects = fileInput.form.querySelectorAll("select.guess_format");
-    Array.prototype.forEach.call(selects, function (select) {
-      var match = Array.prototype.findIndex.call(select.options, function (option) {
-        return option.text.trim().toLowerCase() === wanted;
-      });
-      select.selectedIndex = match < 0 ? 0 : match;
+    var options = formatSelect.options;
+    for (var i = 0; i < options.length; i++) {
+      if (options[i].text.trim().toLowerCase() === extension) {
+        formatSelect.selectedIndex = i;
+        formatSelect.dispatchEvent(new Event("change", { bubbles: true }));
+        return;
+      }
+    }
+  }
+
+  function connect() {
+    var fileInput = document.querySelector("input[type=file].guess_format");
+    var formatSelect = document.querySelector("select.guess_format");
+    if (!fileInput || !formatSelect) {
+      return;
+    }
+    fileInput.addEventListener("change", function () {
+      selectFormatFor(fileInput, formatSelect);
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    var inputs = document.querySelectorAll('input.guess_format[type="file"]');
-    Array.prototype.forEach.call(inputs, function (input) {
-      input.addEventListener("change", function () {
-        selectFormatFor(input);
-      });
-    });
-  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", connect);
+  } else {
+    connect();
+  }
 })();
