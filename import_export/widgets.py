@@ -489,11 +489,8 @@ class DateTimeWidget(_TemporalWidget):
         :raises ValueError: when the text matches none of the formats.
         """
         parsed = self._parse(value)
-        if parsed is None:
-            return None
-        if settings.USE_TZ and timezone.is_naive(parsed):
-            return timezone.make_aware(parsed)
-        return parsed
+        needs_zone = parsed is not None and settings.USE_TZ and timezone.is_naive(parsed)
+        return timezone.make_aware(parsed) if needs_zone else parsed
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
         """Return the datetime in the current time zone, as text in the first format.
@@ -787,20 +784,28 @@ class ForeignKeyWidget(Widget):
         None. ``coerce_to_string`` has no effect here, as upstream.
         """
         _warn_if_obj_passed(obj)
-        if self.key_is_id:
+        if self.key_is_id or value is None:
+            # An id column already holds the key; an empty relation renders as an empty cell.
             return value or ""
-        if value is None:
-            return ""
         if self.use_natural_foreign_keys:
             return self._render_natural_key(value)
+        return self._follow_render_path(value)
+
+    def _follow_render_path(self, related: Any) -> Any:
+        """Walk ``field`` (``"author__name"``) from the related object; None where it breaks.
+
+        Django raises ``ValueError`` for relations of an unsaved object and
+        ``ObjectDoesNotExist`` for a missing reverse one-to-one: both mean "no value".
+        """
+        reached = related
         for attribute in self._render_path():
             try:
-                value = getattr(value, attribute, None)
+                reached = getattr(reached, attribute, None)
             except (ValueError, ObjectDoesNotExist):
-                return None
-            if value is None:
-                return None
-        return value
+                reached = None
+            if reached is None:
+                break
+        return reached
 
     def _render_natural_key(self, value: Any) -> str:
         natural_key = getattr(value, "natural_key", None)
