@@ -69,14 +69,11 @@ class ImportForm(ImportExportFormBase):
 
     @property
     def media(self):
-        suffix = "" if settings.DEBUG else ".min"
-        return super().media + forms.Media(
-            js=(
-                f"admin/js/vendor/jquery/jquery{suffix}.js",
-                "admin/js/jquery.init.js",
-                "import_export/guess_format.js",
-            )
-        )
+        # The admin ships both builds of jQuery; DEBUG gets the readable one.
+        jquery = "jquery.js" if settings.DEBUG else "jquery.min.js"
+        scripts = [f"admin/js/vendor/jquery/{jquery}", "admin/js/jquery.init.js"]
+        scripts.append("import_export/guess_format.js")
+        return super().media + forms.Media(js=scripts)
 
 
 class ConfirmImportForm(forms.Form):
@@ -151,22 +148,28 @@ class SelectableFieldsExportForm(ExportForm):
         instance = resource()
         names = []
         for position, field_name in enumerate(instance.get_export_order()):
-            checkbox = forms.BooleanField(
-                label=self._checkbox_label(instance, field_name),
-                label_suffix="",
-                initial=True,
-                required=False,
-            )
-            # Read by the template and the script that shows only the chosen resource's boxes.
-            checkbox.is_selectable_field = True
-            checkbox.resource_name = resource.__name__
-            checkbox.resource_index = index
-            checkbox.initial_field = position == 0
-            checkbox.widget.attrs["resource-id"] = index
             form_name = self.create_boolean_field_name(resource, field_name)
-            self.fields[form_name] = checkbox
+            label = self._checkbox_label(instance, field_name)
+            self.fields[form_name] = self._checkbox(label, resource, index, first=position == 0)
             names.append(form_name)
         return names
+
+    @staticmethod
+    def _checkbox(label: str, resource: type, index: int, first: bool) -> forms.BooleanField:
+        """One field's checkbox, ticked by default, tagged with the resource it belongs to.
+
+        The tags are read by the export template and by ``export_selectable_fields.js``, which
+        shows only the boxes of the resource currently chosen.
+        """
+        checkbox = forms.BooleanField(required=False, initial=True, label=label, label_suffix="")
+        checkbox.widget.attrs["resource-id"] = index
+        vars(checkbox).update(
+            is_selectable_field=True,
+            resource_name=resource.__name__,
+            resource_index=index,
+            initial_field=first,
+        )
+        return checkbox
 
     @staticmethod
     def _checkbox_label(resource, field_name: str) -> str:
