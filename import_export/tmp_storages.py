@@ -51,13 +51,22 @@ class BaseStorage:
         self.encoding = kwargs.get("encoding")
 
     def save(self, data):
+        """Store ``data`` (bytes or text) under ``name``, choosing a fresh name if there is none."""
         raise NotImplementedError
 
     def read(self):
+        """The stored content, as text or bytes depending on ``read_mode``."""
         raise NotImplementedError
 
     def remove(self):
+        """Delete the stored content once the confirmed import no longer needs it."""
         raise NotImplementedError
+
+    def _claim_random_name(self) -> str:
+        """The entry's name, inventing an unguessable one for a first save."""
+        if self.name is None:
+            self.name = uuid4().hex
+        return self.name
 
 
 class TempFolderStorage(BaseStorage):
@@ -106,8 +115,7 @@ class CacheStorage(BaseStorage):
     CACHE_PREFIX = "django-import-export-"
 
     def save(self, data):
-        if self.name is None:
-            self.name = uuid4().hex
+        self._claim_random_name()
         cache.set(self._key(), data, self.CACHE_LIFETIME)
 
     def read(self):
@@ -146,13 +154,16 @@ class MediaStorage(BaseStorage):
         self._storage = handler[alias]
 
     def save(self, data):
-        if self.name is None:
-            self.name = uuid4().hex
-        self._storage.save(self.get_full_path(), ContentFile(_as_bytes(data, self.encoding)))
+        self._claim_random_name()
+        content = ContentFile(_as_bytes(data, self.encoding))
+        self._storage.save(self.get_full_path(), content)
 
     def read(self):
-        with self._storage.open(self.get_full_path(), mode=self.read_mode) as handle:
-            return handle.read()
+        stored = self._storage.open(self.get_full_path(), mode=self.read_mode)
+        try:
+            return stored.read()
+        finally:
+            stored.close()
 
     def remove(self):
         self._storage.delete(self.get_full_path())
