@@ -185,16 +185,18 @@ def iter_export_chunks(
     kwargs = dict(export_kwargs or {})
     rows = resource.export_iter(queryset, **kwargs)
     try:
+        # Everything up to the first row written; if any of it fails, the caller gets the
+        # exception and never an iterator to close, so the rows (and cursor) are closed here.
         first = next(rows, _END)
+        headers = resource.get_export_headers(selected_fields=kwargs.get("export_fields"))
+        sink = ChunkSink(encoding)
+        writer = file_format.get_stream_writer(sink, headers)
+        writer.start()
+        if first is not _END:
+            writer.write_row(first)
     except BaseException:
         rows.close()
         raise
-    headers = resource.get_export_headers(selected_fields=kwargs.get("export_fields"))
-    sink = ChunkSink(encoding)
-    writer = file_format.get_stream_writer(sink, headers)
-    writer.start()
-    if first is not _END:
-        writer.write_row(first)
     return ExportChunks(sink.take(), rows, writer, sink, chunk_bytes)
 
 
