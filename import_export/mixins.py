@@ -34,8 +34,9 @@ STREAM_CHUNK_SIZE = 64 * 1024
 SPOOL_MAX_MEMORY = 4 * 1024 * 1024
 
 
-def _deprecated(message: str) -> None:
-    warnings.warn(message, DeprecationWarning, stacklevel=3)
+def _deprecated(message: str, stacklevel: int = 3) -> None:
+    """Warn on behalf of the caller's caller (``stacklevel`` counts this function as 1)."""
+    warnings.warn(message, DeprecationWarning, stacklevel=stacklevel)
 
 
 def _class_path(obj: Any) -> str:
@@ -100,6 +101,14 @@ class BaseImportExportMixin:
                 "The resource_classes field type must be subscriptable (list, tuple, ...)"
             )
 
+    def _resource_classes_for(self, direction: str, request) -> Sequence[type]:
+        legacy = _legacy_single_resource(self, direction)
+        if legacy is not None:
+            return legacy
+        checked = self.get_resource_classes(request)
+        self.check_resource_classes(checked)
+        return checked
+
     def get_resource_classes(self, request) -> Sequence[type]:
         """The resource classes on offer: ``resource_classes``, or one made from the model.
 
@@ -139,21 +148,29 @@ class BaseImportExportMixin:
             return 0
 
 
+def _legacy_single_resource(mixin: Any, direction: str) -> list[type] | None:
+    """The one class named by a pre-4.0 ``get_<direction>_resource_class()`` override, if any.
+
+    Such an override still wins (wrapped in a list), with a warning naming the admin to update.
+    """
+    old_name = f"get_{direction}_resource_class"
+    if not hasattr(mixin, old_name):
+        return None
+    _deprecated(
+        f"The '{old_name}()' method has been deprecated. Please implement "
+        f"the new '{old_name}es()' method in {_class_path(mixin)}",
+        stacklevel=5,
+    )
+    return [getattr(mixin, old_name)()]
+
+
 class BaseImportMixin(BaseImportExportMixin):
     #: Import in one step, without the preview and confirmation page.
     #: The ``IMPORT_EXPORT_SKIP_ADMIN_CONFIRM`` setting does the same for every admin.
     skip_import_confirm = False
 
     def get_import_resource_classes(self, request) -> Sequence[type]:
-        if hasattr(self, "get_import_resource_class"):
-            _deprecated(
-                "The 'get_import_resource_class()' method has been deprecated. Please implement "
-                f"the new 'get_import_resource_classes()' method in {_class_path(self)}"
-            )
-            return [self.get_import_resource_class()]
-        resource_classes = self.get_resource_classes(request)
-        self.check_resource_classes(resource_classes)
-        return resource_classes
+        return self._resource_classes_for("import", request)
 
     def get_import_formats(self) -> list[type]:
         """The import formats whose libraries are installed."""
@@ -236,15 +253,7 @@ class BaseExportMixin(BaseImportExportMixin):
         return [fmt for fmt in self.export_formats if fmt().can_export()]
 
     def get_export_resource_classes(self, request) -> Sequence[type]:
-        if hasattr(self, "get_export_resource_class"):
-            _deprecated(
-                "The 'get_export_resource_class()' method has been deprecated. Please implement "
-                f"the new 'get_export_resource_classes()' method in {_class_path(self)}"
-            )
-            return [self.get_export_resource_class()]
-        resource_classes = self.get_resource_classes(request)
-        self.check_resource_classes(resource_classes)
-        return resource_classes
+        return self._resource_classes_for("export", request)
 
     def choose_export_resource_class(self, form, request) -> type:
         resource_classes = self.get_export_resource_classes(request)
@@ -394,10 +403,12 @@ class ExportViewMixin(BaseExportMixin):
         return super().get_context_data(**kwargs)
 
     def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["formats"] = self.get_export_formats()
-        kwargs["resources"] = self.get_export_resource_classes(self.request)
-        return kwargs
+        # The export form takes the choices it offers as constructor arguments.
+        return {
+            **super().get_form_kwargs(),
+            "formats": self.get_export_formats(),
+            "resources": self.get_export_resource_classes(self.request),
+        }
 
 
 register_stock_export_hook("get_export_data", ExportViewMixin.get_export_data)
