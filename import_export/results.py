@@ -149,14 +149,22 @@ class RowResult:
         if instance is None:
             return
         self.object_id = getattr(instance, "pk", None)
-        try:
-            self.object_repr = force_str(instance)
-        except Exception as exc:
-            # Upstream's message, pre-formatted: code that inspects these records matches it.
-            logger.debug(f"call to force_str() on instance failed: {exc}")
+        text = _text_of(instance)
+        if text is not None:
+            self.object_repr = text
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.import_type} object_id={self.object_id!r}>"
+
+
+def _text_of(instance: Any) -> str | None:
+    """``str(instance)``, or ``None`` (logged at debug level) when its ``__str__`` fails."""
+    try:
+        return force_str(instance)
+    except Exception as exc:
+        # Log text kept word for word (already formatted): callers' log assertions rely on it.
+        logger.debug(f"call to force_str() on instance failed: {exc}")
+        return None
 
 
 def _messages_by_field(validation_error: ValidationError) -> dict[str, list[str]]:
@@ -211,11 +219,9 @@ class InvalidRow:
     @property
     def field_specific_errors(self) -> dict[str, list[str]]:
         """Messages that belong to a named field."""
-        return {
-            field: messages
-            for field, messages in self.error_dict.items()
-            if field != NON_FIELD_ERRORS
-        }
+        by_field = dict(self.error_dict)
+        by_field.pop(NON_FIELD_ERRORS, None)
+        return by_field
 
     @property
     def non_field_specific_errors(self) -> list[str]:
