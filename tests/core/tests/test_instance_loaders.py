@@ -120,8 +120,15 @@ class TestCachedInstanceLoader:
         dataset = tablib.Dataset(headers=["id", "name"])
         for book in books:
             dataset.append([book.pk, book.name])
+        # Patched on the class as a property: Django 6.0 made SQLite's limit a read-only property
+        # (asked of the live connection), which an instance attribute patch cannot override.
         with (
-            mock.patch.object(connection.features, "max_query_params", 3),
+            mock.patch.object(
+                type(connection.features),
+                "max_query_params",
+                new_callable=mock.PropertyMock,
+                return_value=3,
+            ),
             CaptureQueriesContext(connection) as queries,
         ):
             loader = instance_loaders.CachedInstanceLoader(CachedBookResource(), dataset)
