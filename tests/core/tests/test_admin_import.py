@@ -46,14 +46,13 @@ def ann():
 
 
 @pytest.fixture
-def stored_files():
-    """Temp files the import leaves behind on purpose (unconfirmed uploads) are removed."""
-    folder = tempfile.gettempdir()
-    before = set(os.listdir(folder))
-    yield
-    for name in set(os.listdir(folder)) - before:
-        if name.startswith(TempFolderStorage.PREFIX):
-            os.remove(os.path.join(folder, name))
+def stored_files(tmp_path_factory, monkeypatch):
+    """Send the uploads a test leaves behind on purpose (unconfirmed previews) to a private folder.
+
+    Why not tidy the shared temp dir afterwards: files that appeared there during the test may
+    belong to a concurrent run (``tox -p``, a second checkout), and deleting them breaks it.
+    """
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path_factory.mktemp("uploads")))
 
 
 class TestUploadPage:
