@@ -2,10 +2,11 @@
  * Export page: show only the field checkboxes of the chosen resource, and let the user tick or
  * untick all of them at once.
  *
- * The template puts each resource's checkboxes in a "fieldset.selectable-fields" whose
- * data-resource-index is the resource's position in the resource choice ("#id_resource", a
- * select, or a hidden input when there is only one resource). The other resources' boxes stay in
- * the form; the server ignores them. Without this script every group is shown, which still works.
+ * The template puts each resource's checkboxes in a "fieldset.selectable-fields", one list item
+ * per field, and marks each item with data-resource-index: the resource's position in the
+ * resource choice ("#id_resource", a select, or a hidden input when there is only one resource).
+ * The other resources' boxes stay in the form; the server ignores them. Without this script every
+ * group is shown, which still works.
  */
 (function () {
   "use strict";
@@ -18,7 +19,7 @@
   function showChosenGroup(groups) {
     var chosen = chosenResourceIndex();
     groups.forEach(function (group) {
-      group.hidden = group.getAttribute("data-resource-index") !== chosen;
+      group.hidden = !group.querySelector('[data-resource-index="' + chosen + '"]');
     });
   }
 
@@ -44,7 +45,7 @@
 
   function connect() {
     var groups = Array.prototype.slice.call(
-      document.querySelectorAll("fieldset.selectable-fields[data-resource-index]")
+      document.querySelectorAll("fieldset.selectable-fields")
     );
     if (!groups.length) {
       return;
