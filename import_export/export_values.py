@@ -14,7 +14,12 @@ The rule is strict so the rows cannot differ from the instance path:
 * each attribute path follows single-valued relations only and ends on a concrete column, or on
   a foreign key rendered by a (non natural-key) ``ForeignKeyWidget``;
 * the queryset is a plain model QuerySet: no ``values()``, ``distinct()``, annotations,
-  aggregation, ``extra()``, unions or ``prefetch_related``.
+  aggregation, ``extra()``, unions or ``prefetch_related``;
+* the queryset's ordering fixes the order of every row: it includes the primary key or a unique
+  non-null column.  Without that, the database may return the rows of the narrower
+  ``values_list()`` query in another order than the instance query (SQLite reads a covering
+  index, PostgreSQL picks another join or sort), and "the same rows in the same order" would
+  hold only by chance.
 
 Anything else uses model instances.  ``Meta.optimize_export_queries = False`` switches it off.
 """
@@ -24,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, OrderBy, QuerySet
 from django.db.models.fields.reverse_related import OneToOneRel
 
 from .fields import Field
@@ -182,4 +187,41 @@ def can_read_values(queryset: Any) -> bool:
         or query.group_by is not None
         or query.annotations
         or query.extra
+        or not has_total_ordering(queryset)
+    )
+
+
+def has_total_ordering(queryset: QuerySet) -> bool:
+    """Whether the queryset's ordering leaves no two rows tied: one of its terms is the primary
+    key or a unique non-null column of the queryset's model."""
+    query = queryset.query
+    if query.order_by:
+        ordering = query.order_by
+    elif query.default_ordering:
+        ordering = queryset.model._meta.ordering
+    else:
+        ordering = ()
+    return any(_is_unique_term(queryset.model, term) for term in ordering)
+
+
+def _is_unique_term(model, term: Any) -> bool:
+    """Whether one ``order_by`` term is the pk or a unique non-null column (not ``"?"``)."""
+    if isinstance(term, OrderBy) and isinstance(term.expression, F):
+        term = term.expression.name
+    if isinstance(term, F):
+        term = term.name
+    if not isinstance(term, str):
+        return False
+    name = term.removeprefix("-")
+    if name == "pk":
+        return True
+    try:
+        django_field = model._meta.get_field(name)
+    except Exception:
+        return False
+    if django_field.is_relation and name != getattr(django_field, "attname", None):
+        return False  # ordering by a relation sorts by the related model's own ordering
+    return bool(
+        getattr(django_field, "concrete", False)
+        and (django_field.primary_key or (django_field.unique and not django_field.null))
     )

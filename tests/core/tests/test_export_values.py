@@ -112,9 +112,9 @@ def test_relation_paths_and_foreign_key_widgets_match_instances(everything):
 def test_plain_exports_are_read_with_values_list(everything):
     resource = PackageResource()
     plan = resource.get_export_plan()
-    assert plan.value_columns(Package.objects.all()) is not None
+    assert plan.value_columns(Package.objects.order_by("pk")) is not None
     with CaptureQueriesContext(connection) as queries:
-        rows = list(resource.export_iter())
+        rows = list(resource.export_iter(Package.objects.order_by("pk")))
     assert len(rows) == 1 and len(queries) == 1
     assert '"core_repository"."name"' in queries[0]["sql"]
 
@@ -148,18 +148,18 @@ class OwnIterationResource(PackageResource):
     ids=["dehydrate", "custom-widget", "iter_queryset"],
 )
 def test_custom_rendering_keeps_model_instances(everything, resource_class):
-    assert _value_columns(resource_class(), Package.objects.all()) is None
+    assert _value_columns(resource_class(), Package.objects.order_by("pk")) is None
     assert _rows(resource_class) == _rows(resource_class, optimise=False)
 
 
 @pytest.mark.parametrize(
     "make_queryset",
     [
-        lambda: Package.objects.distinct(),
-        lambda: Package.objects.annotate(n=Count("pk")),
-        lambda: Package.objects.prefetch_related("repository"),
-        lambda: Package.objects.values("pk"),
-        lambda: Package.objects.filter(pk=1).union(Package.objects.filter(pk=2)),
+        lambda: Package.objects.order_by("pk").distinct(),
+        lambda: Package.objects.order_by("pk").annotate(n=Count("pk")),
+        lambda: Package.objects.order_by("pk").prefetch_related("repository"),
+        lambda: Package.objects.order_by("pk").values("pk"),
+        lambda: Package.objects.filter(pk=1).union(Package.objects.filter(pk=2)).order_by("pk"),
     ],
     ids=["distinct", "annotate", "prefetch", "values", "union"],
 )
@@ -169,8 +169,8 @@ def test_querysets_values_list_would_change_keep_model_instances(everything, mak
 
 @pytest.mark.parametrize("model", [AllTypes, Author, Magazine, Restaurant, Package, Profile])
 def test_models_without_many_to_many_are_read_with_values_list(everything, model):
-    assert _value_columns(_resource_for(model)(), model.objects.all()) is not None
+    assert _value_columns(_resource_for(model)(), model.objects.order_by("pk")) is not None
 
 
 def test_many_to_many_columns_keep_model_instances(everything):
-    assert _value_columns(_resource_for(Book)(), Book.objects.all()) is None
+    assert _value_columns(_resource_for(Book)(), Book.objects.order_by("pk")) is None
