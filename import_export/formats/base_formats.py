@@ -11,6 +11,7 @@ them, so a project without one of them can still use the other formats.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 from collections.abc import Sequence
@@ -119,18 +120,22 @@ class TablibFormat(Format):
 
     @classmethod
     def is_available(cls) -> bool:
-        # The registry raises UnsupportedFormat for unknown keys and ImportError when the
-        # format's optional library is missing.
-        try:
+        """Whether tablib can handle this format here (its optional library is installed).
+
+        Asking tablib's registry for the format raises ``UnsupportedFormat`` for a key it does
+        not know and ``ImportError`` when the backing library is absent.
+        """
+        with contextlib.suppress(tablib.core.UnsupportedFormat, ImportError):
             cls().get_format()
-        except (tablib.core.UnsupportedFormat, ImportError):
-            return False
-        return True
+            return True
+        return False
 
     def get_title(self):
+        """tablib's name for the format (``"csv"``, ``"xlsx"``), as its import/export take it."""
         return self.get_format().title
 
     def create_dataset(self, in_stream, **kwargs):
+        """Parse ``in_stream`` with tablib; ``kwargs`` (e.g. ``headers``) go to its loader."""
         return tablib.import_set(in_stream, format=self.get_title(), **kwargs)
 
     def export_data(self, dataset, **kwargs):
@@ -190,14 +195,16 @@ class TextFormat(TablibFormat):
     """A format whose files are text; bytes given to ``create_dataset`` are decoded first."""
 
     def create_dataset(self, in_stream, **kwargs):
-        if isinstance(in_stream, bytes) and self.encoding:
-            in_stream = in_stream.decode(self.encoding)
-        return super().create_dataset(in_stream, **kwargs)
+        needs_decoding = isinstance(in_stream, bytes) and bool(self.encoding)
+        text = in_stream.decode(self.encoding) if needs_decoding else in_stream
+        return super().create_dataset(text, **kwargs)
 
     def get_read_mode(self) -> str:
+        """Temporary storages open the stored upload as text for these formats."""
         return "r"
 
     def is_binary(self) -> bool:
+        """Text: the admin sets ``encoding`` (``from_encoding``) on it before reading."""
         return False
 
 
@@ -323,16 +330,21 @@ class XLSX(TablibFormat):
     def _export_dataset(self, dataset, _escape_illegal: bool = False, **kwargs):
         from openpyxl.utils.exceptions import IllegalCharacterError
 
-        # openpyxl stamps workbooks with datetime.utcnow(), deprecated on recent Pythons.
+        try:
+            return self._write_workbook(dataset, **kwargs)
+        except IllegalCharacterError as exc:
+            if not _escape_illegal:
+                logger.exception(exc)
+                raise ValueError(_("export failed due to IllegalCharacterError"))
+        # Second attempt, with the characters openpyxl refused replaced.
+        self._escape_illegal_chars(dataset)
+        return self._write_workbook(dataset, **kwargs)
+
+    def _write_workbook(self, dataset, **kwargs):
+        # openpyxl calls datetime.utcnow() for the workbook's timestamps; recent Pythons
+        # deprecate it, and that warning is noise for whoever exports.
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=DeprecationWarning)
-            try:
-                return super()._export_dataset(dataset, **kwargs)
-            except IllegalCharacterError as exc:
-                if not _escape_illegal:
-                    logger.exception(exc)
-                    raise ValueError(_("export failed due to IllegalCharacterError"))
-            self._escape_illegal_chars(dataset)
+            warnings.simplefilter("ignore", DeprecationWarning)
             return super()._export_dataset(dataset, **kwargs)
 
     @staticmethod
