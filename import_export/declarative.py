@@ -57,22 +57,28 @@ def _pop_declared_fields(attrs: dict) -> list[tuple[str, Field]]:
     return declared
 
 
+def _inherit_from_resource_bases(bases: tuple, meta: ResourceOptions) -> list[tuple[str, Field]]:
+    """The fields of the resource bases, and their ``Meta`` options applied to ``meta``.
+
+    Bases are visited right to left, each one's fields going in front of those collected so
+    far, so the leftmost base's fields lead. A base's own parents' options are applied before
+    the base's, so that the closer class wins.
+    """
+    fields: list[tuple[str, Field]] = []
+    for base in reversed([base for base in bases if hasattr(base, "fields")]):
+        fields[:0] = base.fields.items()
+        for option_source in (*base.__bases__, base):
+            _apply_meta(meta, option_source)
+    return fields
+
+
 class DeclarativeMetaclass(type):
     """Collects declared fields and ``Meta`` options, including those of base resources."""
 
     def __new__(mcs, name, bases, attrs):
-        inherited: list[tuple[str, Field]] = []
         meta = ResourceOptions()
-        for base in reversed(bases):
-            if not hasattr(base, "fields"):
-                continue
-            inherited = list(base.fields.items()) + inherited
-            for grandparent in base.__bases__:
-                _apply_meta(meta, grandparent)
-            _apply_meta(meta, base)
-
-        own = _pop_declared_fields(attrs)
-        attrs["fields"] = dict(inherited + own)
+        inherited = _inherit_from_resource_bases(bases, meta)
+        attrs["fields"] = dict(inherited + _pop_declared_fields(attrs))
         new_class = super().__new__(mcs, name, bases, attrs)
         _apply_meta(meta, new_class)
         new_class._meta = meta
@@ -86,8 +92,8 @@ class ModelDeclarativeMetaclass(DeclarativeMetaclass):
         own_names = {key for key, value in attrs.items() if isinstance(value, Field)}
         new_class = super().__new__(mcs, name, bases, attrs)
         opts = new_class._meta
-        if not opts.instance_loader_class:
-            opts.instance_loader_class = ModelInstanceLoader
+        # Model resources look rows up in the database unless told otherwise.
+        opts.instance_loader_class = opts.instance_loader_class or ModelInstanceLoader
         if opts.model:
             declared = _whitelisted_declared_fields(new_class, own_names, name)
             model_fields = _model_fields(new_class, declared)
@@ -99,18 +105,19 @@ class ModelDeclarativeMetaclass(DeclarativeMetaclass):
 def _whitelisted_declared_fields(resource_class, own_names: set[str], class_name: str) -> dict:
     """Declared fields allowed by ``Meta.fields``; warns about the class's own left-out ones."""
     whitelist = resource_class._meta.fields
+    if whitelist is None:
+        return dict(resource_class.fields)
     kept = {}
     for field_name, field in resource_class.fields.items():
-        if whitelist is not None and field_name not in whitelist:
-            if field.column_name not in whitelist:
-                if field_name in own_names:
-                    warnings.warn(
-                        f"{class_name}: ignoring field '{field_name}' because "
-                        "not declared in 'fields' whitelist",
-                        stacklevel=3,
-                    )
-                continue
-        kept[field_name] = field
+        if field_name in whitelist or field.column_name in whitelist:
+            kept[field_name] = field
+        elif field_name in own_names:
+            # Only this class's own declarations warn; inherited ones were chosen elsewhere.
+            warnings.warn(
+                f"{class_name}: ignoring field '{field_name}' because "
+                "not declared in 'fields' whitelist",
+                stacklevel=3,
+            )
     return kept
 
 
@@ -153,6 +160,19 @@ def _relation_path_fields(resource_class, declared: dict) -> dict:
     return result
 
 
+def _path_step(model, name: str, shown: str):
+    """``model``'s field ``name``; the error names the whole path walked so far (``shown``)."""
+    lookup_error = None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist as error:
+        lookup_error = error
+    logger.debug(lookup_error, exc_info=lookup_error)
+    raise FieldDoesNotExist(
+        f"{shown}: {model.__name__} has no field named '{name}'"
+    ) from lookup_error
+
+
 def _resolve_relation_path(model, path: str):
     """The Django field at the end of ``path`` (``author__name``), checking every step."""
     parts = path.split("__")
@@ -160,11 +180,7 @@ def _resolve_relation_path(model, path: str):
     django_field = None
     for index, part in enumerate(parts):
         shown = ".".join([model.__name__, *parts[: index + 1]])
-        try:
-            django_field = current._meta.get_field(part)
-        except FieldDoesNotExist as error:
-            logger.debug(error, exc_info=error)
-            raise FieldDoesNotExist(f"{shown}: {current.__name__} has no field named '{part}'")
+        django_field = _path_step(current, part, shown)
         if index < len(parts) - 1:
             related = get_related_model(django_field)
             if related is None:
