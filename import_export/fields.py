@@ -53,10 +53,9 @@ class Field:
         self.m2m_add = m2m_add
 
     def __repr__(self) -> str:
-        path = f"{type(self).__module__}.{type(self).__name__}"
-        if self.column_name is None:
-            return f"<{path}>"
-        return f"<{path}: {self.column_name}>"
+        cls = type(self)
+        named = "" if self.column_name is None else f": {self.column_name}"
+        return f"<{cls.__module__}.{cls.__name__}{named}>"
 
     @property
     def attribute_path(self) -> tuple[str, ...]:
@@ -74,17 +73,21 @@ class Field:
 
     def clean(self, row, **kwargs) -> Any:
         """Read this field's column from an imported ``row`` and convert it through the widget."""
+        value = self.widget.clean(self._cell(row), row=row, **kwargs)
+        if self.default is NOT_PROVIDED or value not in self.empty_values:
+            return value
+        return self.default() if callable(self.default) else self.default
+
+    def _cell(self, row) -> Any:
+        """The raw value of this field's column; a missing column is a ``KeyError`` listing
+        the columns the row does have (wording kept from upstream for callers matching it)."""
         try:
-            value = row[self.column_name]
+            return row[self.column_name]
         except KeyError:
-            raise KeyError(
-                f"Column '{self.column_name}' not found in dataset. "
-                f"Available columns are: {list(row)}"
-            )
-        value = self.widget.clean(value, row=row, **kwargs)
-        if value in self.empty_values and self.default is not NOT_PROVIDED:
-            return self.default() if callable(self.default) else self.default
-        return value
+            available = list(row)
+        raise KeyError(
+            f"Column '{self.column_name}' not found in dataset. Available columns are: {available}"
+        )
 
     def get_value(self, instance) -> Any:
         """Follow ``attribute`` on ``instance``; ``None`` as soon as a step is missing.
@@ -100,11 +103,13 @@ class Field:
             try:
                 value = value[name] if isinstance(value, dict) else getattr(value, name, None)
             except _UNREADABLE_ERRORS:
-                return None
+                value = None
             if value is None:
-                return None
-        if callable(value) and not isinstance(value, Manager):
-            value = value()
+                break
+        else:
+            # Methods are called; managers are not (the widget renders the related objects).
+            if callable(value) and not isinstance(value, Manager):
+                value = value()
         return value
 
     def save(self, instance, row, is_m2m: bool = False, **kwargs) -> None:
