@@ -121,7 +121,7 @@ def test_import_with_an_error_then_fixed_then_export_filtered_csv(
     expect(invalid).to_have_count(1)
     expect(invalid.locator("td.row-number")).to_have_text(str(BAD_ROW_NUMBER))
     expect(invalid.locator(".validation-error-field-label")).to_have_text("price")
-    # The messages pop up over the error count when the pointer rests on it.
+    # The field messages are shown in the row (hovering, as a person would, must not hide them).
     invalid.locator("td.errors").hover()
     expect(invalid.locator(".validation-error-container")).to_have_css("opacity", "1")
     expect(invalid.locator(".validation-error-list")).to_contain_text(f"'{BAD_PRICE}'")
