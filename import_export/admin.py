@@ -77,6 +77,11 @@ def _fields_list(resources) -> list:
     return listing
 
 
+# Both messages keep upstream's msgids, so existing translations still apply.
+_UNREADABLE_UPLOAD = _(
+    "%(exc_name)s encountered while trying to read file. "
+    "Ensure you have chosen the correct format for the file."
+)
 _NOTHING_TO_IMPORT = _(
     "No valid data to import. Ensure your file has the correct headers or data for import."
 )
@@ -288,14 +293,8 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         return tmp_storage
 
     def add_data_read_fail_error_to_form(self, form, e) -> None:
-        form.add_error(
-            "import_file",
-            _(
-                "%(exc_name)s encountered while trying to read file. "
-                "Ensure you have chosen the correct format for the file."
-            )
-            % {"exc_name": repr(type(e).__name__)},
-        )
+        """Name only the exception's type: its message may quote the file's content."""
+        form.add_error("import_file", _UNREADABLE_UPLOAD % {"exc_name": repr(type(e).__name__)})
 
     def _read_dataset(self, form, input_format, load_bytes):
         """The upload as a Dataset, or ``None`` once the form says why it cannot be imported.
@@ -718,20 +717,16 @@ class ExportMixin(BaseExportMixin, ImportExportMixinBase):
     def _do_file_export(self, file_format, request, queryset, export_form=None):
         """The download: streamed where possible (see ``build_export_response``)."""
         self._check_export_permission(request)
+        options = {"encoding": self.to_encoding, "export_form": export_form}
         response = self.build_export_response(
             request,
             file_format,
             queryset,
             self.get_export_filename(request, queryset, file_format),
-            classic_data=lambda: self.get_export_data(
-                file_format,
-                request,
-                queryset,
-                encoding=self.to_encoding,
-                export_form=export_form,
-            ),
-            encoding=self.to_encoding,
-            export_form=export_form,
+            # Only called when the export cannot stream (an overridden hook, an unstreamable
+            # format): then the whole file is rendered the classic way.
+            classic_data=lambda: self.get_export_data(file_format, request, queryset, **options),
+            **options,
         )
         post_export.send(sender=None, model=self.model)
         return response
