@@ -45,6 +45,10 @@ def _apply_meta(target: ResourceOptions, owner) -> None:
         setattr(target, name, value)
 
 
+def _field_attribute_names(attrs: dict):
+    return (key for key, value in attrs.items() if isinstance(value, Field))
+
+
 def _pop_declared_fields(attrs: dict) -> list[tuple[str, Field]]:
     """Remove the Field attributes of a class body, naming unnamed columns after the attribute."""
     declared = []
@@ -72,6 +76,16 @@ def _inherit_from_resource_bases(bases: tuple, meta: ResourceOptions) -> list[tu
     return fields
 
 
+def _finish_options(meta: ResourceOptions, new_class) -> ResourceOptions:
+    """Apply the new class's ``Meta`` last, so it overrides what its bases set.
+
+    Read through the class, so a class without a ``Meta`` of its own applies the nearest
+    inherited one again (upstream behaves the same way).
+    """
+    _apply_meta(meta, new_class)
+    return meta
+
+
 class DeclarativeMetaclass(type):
     """Collects declared fields and ``Meta`` options, including those of base resources."""
 
@@ -80,8 +94,7 @@ class DeclarativeMetaclass(type):
         inherited = _inherit_from_resource_bases(bases, meta)
         attrs["fields"] = dict(inherited + _pop_declared_fields(attrs))
         new_class = super().__new__(mcs, name, bases, attrs)
-        _apply_meta(meta, new_class)
-        new_class._meta = meta
+        new_class._meta = _finish_options(meta, new_class)
         return new_class
 
 
@@ -89,7 +102,8 @@ class ModelDeclarativeMetaclass(DeclarativeMetaclass):
     """Adds the fields of ``Meta.model`` to the declared ones."""
 
     def __new__(mcs, name, bases, attrs):
-        own_names = {key for key, value in attrs.items() if isinstance(value, Field)}
+        # Taken before the parent metaclass pops the Field attributes out of the body.
+        own_names = set(_field_attribute_names(attrs))
         new_class = super().__new__(mcs, name, bases, attrs)
         opts = new_class._meta
         # Model resources look rows up in the database unless told otherwise.
@@ -113,11 +127,12 @@ def _whitelisted_declared_fields(resource_class, own_names: set[str], class_name
             kept[field_name] = field
         elif field_name in own_names:
             # Only this class's own declarations warn; inherited ones were chosen elsewhere.
-            warnings.warn(
-                f"{class_name}: ignoring field '{field_name}' because "
-                "not declared in 'fields' whitelist",
-                stacklevel=3,
+            # The wording is upstream's, which callers filter warnings on.
+            message = (
+                f"{class_name}: ignoring field '{field_name}' because not declared in 'fields' "
+                "whitelist"
             )
+            warnings.warn(message, stacklevel=3)
     return kept
 
 
