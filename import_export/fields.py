@@ -44,9 +44,9 @@ class Field:
         m2m_add: bool = False,
     ):
         self.attribute = attribute
-        self.default = default
         self.column_name = column_name
         self.widget = widget if widget is not None else widgets.Widget()
+        self.default = default
         self.readonly = readonly
         self.saves_null_values = saves_null_values
         self.dehydrate_method = dehydrate_method
