@@ -118,6 +118,10 @@ class TablibFormat(Format):
         key = self.TABLIB_MODULE.rsplit(".", 1)[-1].replace("_", "")
         return registry.get_format(key)
 
+    def get_title(self):
+        """tablib's name for the format (``"csv"``, ``"xlsx"``), as its import/export take it."""
+        return self.get_format().title
+
     @classmethod
     def is_available(cls) -> bool:
         """Whether tablib can handle this format here (its optional library is installed).
@@ -129,10 +133,6 @@ class TablibFormat(Format):
             cls().get_format()
             return True
         return False
-
-    def get_title(self):
-        """tablib's name for the format (``"csv"``, ``"xlsx"``), as its import/export take it."""
-        return self.get_format().title
 
     def create_dataset(self, in_stream, **kwargs):
         """Parse ``in_stream`` with tablib; ``kwargs`` (e.g. ``headers``) go to its loader."""
