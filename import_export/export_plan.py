@@ -19,7 +19,13 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch, QuerySet
 from django.db.models.fields.reverse_related import ForeignObjectRel, OneToOneRel
 
-from .export_values import ValueColumns, can_read_values, is_builtin_render, render_each
+from .export_values import (
+    ValueColumns,
+    can_read_values,
+    has_total_ordering,
+    is_builtin_render,
+    render_each,
+)
 from .fields import Field
 from .widgets import RenderContext
 
@@ -155,8 +161,9 @@ class ExportPlan:
         """Add the joins and prefetches the exported columns need, keeping everything else.
 
         The caller's filters, ordering, ``select_related`` and ``prefetch_related`` are kept;
-        relations are only added.  Querysets that cannot take them (``values()``, unions, deferred
-        fields, anything that is not a QuerySet) are returned unchanged.
+        relations are only added, and joined only when the ordering has no ties (else
+        prefetched).  Querysets that cannot take them (``values()``, unions, deferred fields,
+        anything that is not a QuerySet) are returned unchanged.
         """
         if not _can_add_relations(queryset):
             return queryset
@@ -164,6 +171,12 @@ class ExportPlan:
         if queryset.query.select_related is True:
             # A bare select_related() follows non-null keys only; naming paths now would drop
             # those implicit joins, so the relations it skips are prefetched per chunk instead.
+            prefetches = joins + prefetches
+        elif not has_total_ordering(queryset):
+            # Rows the ordering leaves tied (all of them, when there is none) come back in
+            # whatever order the database's plan gives, and a join gives it another plan
+            # (PostgreSQL's hash join lists them by the joined table).  Prefetching leaves
+            # the caller's query, and so its order, as it is.
             prefetches = joins + prefetches
         elif joins:
             queryset = queryset.select_related(*joins)

@@ -13,6 +13,10 @@ The rule is strict so the rows cannot differ from the instance path:
   overridden) and its widget's ``render`` is this package's own;
 * each attribute path follows single-valued relations only and ends on a concrete column, or on
   a foreign key rendered by a (non natural-key) ``ForeignKeyWidget``;
+* every model the path reads loads its instances plainly, so an attribute holds exactly the
+  column's value: no override of ``from_db()`` or ``__init__()``, no ``post_init`` receiver,
+  and Django's own descriptor on each attribute read (a custom field's descriptor, such as a
+  file field's, may hand out something else);
 * the queryset is a plain model QuerySet: no ``values()``, ``distinct()``, annotations,
   aggregation, ``extra()``, unions or ``prefetch_related``;
 * the queryset's ordering fixes the order of every row: it includes the primary key or a unique
@@ -27,10 +31,18 @@ Anything else uses model instances.  ``Meta.optimize_export_queries = False`` sw
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from inspect import getattr_static
 from typing import Any
 
-from django.db.models import F, OrderBy, QuerySet
+from django.db.models import F, Model, OrderBy, QuerySet, signals
+from django.db.models.fields.related_descriptors import (
+    ForeignKeyDeferredAttribute,
+    ForwardManyToOneDescriptor,
+    ForwardOneToOneDescriptor,
+    ReverseOneToOneDescriptor,
+)
 from django.db.models.fields.reverse_related import OneToOneRel
+from django.db.models.query_utils import DeferredAttribute
 
 from .fields import Field
 
@@ -48,11 +60,50 @@ def _is_plain_field(field: Field) -> bool:
     return cls.get_value is Field.get_value and cls.export is Field.export
 
 
+#: Django's descriptors of column attributes and of single-valued relations: an instance
+#: attribute behind one of them holds exactly what the database returned.
+_COLUMN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
+_RELATION_DESCRIPTORS = (
+    ForwardManyToOneDescriptor,
+    ForwardOneToOneDescriptor,
+    ReverseOneToOneDescriptor,
+)
+
+
+def _loads_plainly(model) -> bool:
+    """Whether instances of ``model`` hold the loaded values untouched.
+
+    ``values_list()`` skips ``from_db()``, ``__init__()`` and the ``post_init`` signal, so a
+    model that changes values in any of them must be read as instances.
+    """
+    return (
+        model.from_db.__func__ is Model.from_db.__func__
+        and model.__init__ is Model.__init__
+        and not signals.post_init.has_listeners(model)
+    )
+
+
+def _has_plain_descriptor(model, attribute: str, kinds: tuple[type, ...]) -> bool:
+    """Whether ``model.<attribute>`` is one of Django's own descriptors of the given kinds.
+
+    Exact types: a subclass (a file field's descriptor, a custom field's) may hand out
+    something else than the column's value.  An attribute name that is not a descriptor at
+    all (a reverse relation's query name that differs from its accessor) fails too.
+    """
+    try:
+        descriptor = getattr_static(model, attribute)
+    except AttributeError:
+        return False
+    return type(descriptor) in kinds
+
+
 def _single_valued_step(model, name: str):
     """The related model reached through ``name`` if it is a single-valued relation, else None."""
     try:
         django_field = model._meta.get_field(name)
     except Exception:
+        return None
+    if not _has_plain_descriptor(model, name, _RELATION_DESCRIPTORS):
         return None
     if isinstance(django_field, OneToOneRel):
         return django_field.related_model
@@ -69,18 +120,22 @@ def _column_at_end(model, name: str) -> str | None:
     """``"column"`` if ``name`` is a concrete non-relation column (or an ``_id`` attname),
     ``"relation"`` if it is a forward foreign key / one-to-one, ``None`` otherwise."""
     if name == "pk":
-        return "column"
+        plain_pk = getattr_static(model, "pk", None) is vars(Model)["pk"]
+        pk_column = model._meta.pk.attname
+        return "column" if plain_pk and _column_at_end(model, pk_column) == "column" else None
     try:
         django_field = model._meta.get_field(name)
     except Exception:
         return None
     if not getattr(django_field, "concrete", False):
         return None
-    if not django_field.is_relation:
-        return "column"
-    if getattr(django_field, "attname", None) == name and django_field.name != name:
-        return "column"
-    if django_field.many_to_one or django_field.one_to_one:
+    if not django_field.is_relation or (
+        getattr(django_field, "attname", None) == name and django_field.name != name
+    ):
+        return "column" if _has_plain_descriptor(model, name, _COLUMN_DESCRIPTORS) else None
+    if (django_field.many_to_one or django_field.one_to_one) and _has_plain_descriptor(
+        model, name, _RELATION_DESCRIPTORS
+    ):
         return "relation"
     return None
 
@@ -89,9 +144,13 @@ def _walk(model, parts: list[str]) -> tuple[Any, str | None]:
     """Follow all but the last part through single-valued relations; classify the last one."""
     current = model
     for name in parts[:-1]:
+        if not _loads_plainly(current):
+            return None, None
         current = _single_valued_step(current, name)
         if current is None:
             return None, None
+    if not _loads_plainly(current):
+        return None, None
     return current, _column_at_end(current, parts[-1])
 
 
