@@ -229,8 +229,14 @@ def _find_field(model, name: str):
 
 
 def _lookups_for_path(model, path: list[str]) -> tuple[str | None, str | None]:
-    """The select_related path and the prefetch_related path an attribute path needs."""
+    """The select_related path and the prefetch_related path an attribute path needs.
+
+    Single-valued relations are joined as long as the database guarantees that the related
+    row exists; from the first key without a constraint on, the path is prefetched instead,
+    because a join would drop (or empty) the rows whose key points at nothing.
+    """
     joined: list[str] = []
+    prefetched: list[str] = []
     current = model
     for name in path:
         django_field = _find_field(current, name)
@@ -244,12 +250,16 @@ def _lookups_for_path(model, path: list[str]) -> tuple[str | None, str | None]:
                 if isinstance(django_field, ForeignObjectRel)
                 else django_field.name
             )
-            return _join(joined), "__".join([*joined, accessor])
+            prefetched.append(accessor)
+            break
         if not _is_joinable(django_field):
             break
-        joined.append(name)
+        if prefetched or not _is_enforced(django_field):
+            prefetched.append(name)
+        else:
+            joined.append(name)
         current = django_field.related_model
-    return _join(joined), None
+    return _join(joined), _join(joined + prefetched) if prefetched else None
 
 
 def _join(parts: list[str]) -> str | None:
@@ -265,6 +275,15 @@ def _is_joinable(django_field) -> bool:
         and (django_field.many_to_one or django_field.one_to_one)
         and django_field.related_model is not None
     )
+
+
+def _is_enforced(django_field) -> bool:
+    """Whether the database guarantees the related row of a joinable relation exists.
+
+    A ``ForeignKey(db_constraint=False)`` may point at a deleted row: reading it raises
+    ``DoesNotExist`` (exported as empty), while a join would drop or empty the row.
+    """
+    return isinstance(django_field, OneToOneRel) or getattr(django_field, "db_constraint", True)
 
 
 def _can_add_relations(queryset: Any) -> bool:

@@ -11,8 +11,9 @@ The rule is strict so the rows cannot differ from the instance path:
   no column has a dehydrate method;
 * each field is a plain :class:`~import_export.fields.Field` (``get_value`` and ``export`` not
   overridden) and its widget's ``render`` is this package's own;
-* each attribute path follows single-valued relations only and ends on a concrete column, or on
-  a foreign key rendered by a (non natural-key) ``ForeignKeyWidget``;
+* each attribute path follows single-valued relations only (foreign keys with a database
+  constraint, so that a join never drops a row) and ends on a concrete column, or on a foreign
+  key rendered by a (non natural-key) ``ForeignKeyWidget``;
 * every model the path reads loads its instances plainly, so an attribute holds exactly the
   column's value: no override of ``from_db()`` or ``__init__()``, no ``post_init`` receiver,
   and Django's own descriptor on each attribute read (a custom field's descriptor, such as a
@@ -111,7 +112,10 @@ def _single_valued_step(model, name: str):
         getattr(django_field, "concrete", False)
         and (django_field.many_to_one or django_field.one_to_one)
         and getattr(django_field, "attname", None) != name
+        and django_field.db_constraint
     ):
+        # Without a database constraint the key may point at nothing: the instance reads
+        # that as None, but the join would drop the row (or give a value of None).
         return django_field.related_model
     return None
 
@@ -133,8 +137,10 @@ def _column_at_end(model, name: str) -> str | None:
         getattr(django_field, "attname", None) == name and django_field.name != name
     ):
         return "column" if _has_plain_descriptor(model, name, _COLUMN_DESCRIPTORS) else None
-    if (django_field.many_to_one or django_field.one_to_one) and _has_plain_descriptor(
-        model, name, _RELATION_DESCRIPTORS
+    if (
+        (django_field.many_to_one or django_field.one_to_one)
+        and django_field.db_constraint
+        and _has_plain_descriptor(model, name, _RELATION_DESCRIPTORS)
     ):
         return "relation"
     return None

@@ -10,8 +10,8 @@ from django.db.models import F, signals
 from django.db.models.query_utils import DeferredAttribute
 from django.test.utils import CaptureQueriesContext
 
-from core.models import Author, Book, Category
-from import_export import fields, resources
+from core.models import Author, Book, Category, Package, Repository
+from import_export import fields, resources, widgets
 from import_export.formats.streaming import StreamWriteError
 from import_export.streaming import iter_export_chunks
 
@@ -198,3 +198,54 @@ def test_unordered_queryset_still_reads_relations_without_a_query_per_row(books)
         rows = list(resource.export_iter(Book.objects.all()))
     assert len(rows) == len(books)
     assert len(queries) == 2  # the books, then their authors in one prefetch query
+
+
+class PackageRepositoryResource(resources.Resource):
+    name = fields.Field(attribute="name", column_name="name")
+    repository = fields.Field(
+        attribute="repository",
+        column_name="repository",
+        widget=widgets.ForeignKeyWidget(Repository, "name"),
+    )
+    repository_name = fields.Field(attribute="repository__name", column_name="repository_name")
+
+
+class DehydratingPackageRepositoryResource(PackageRepositoryResource):
+    shout = fields.Field(column_name="shout")
+
+    def dehydrate_shout(self, package):
+        return package.name.upper()
+
+
+def _package_rows(resource_class, queryset, optimise=True):
+    meta = type("Meta", (), {"model": Package, "optimize_export_queries": optimise})
+    resource = type("Variant", (resource_class,), {"Meta": meta})()
+    return [list(row) for row in resource.export(queryset)]
+
+
+@pytest.mark.parametrize(
+    "resource_class",
+    [PackageRepositoryResource, DehydratingPackageRepositoryResource],
+    ids=["values", "instances"],
+)
+@pytest.mark.parametrize("ordering", [("pk",), ()], ids=["ordered", "unordered"])
+def test_foreign_keys_without_a_database_constraint_keep_dangling_rows(
+    db, monkeypatch, resource_class, ordering
+):
+    # ForeignKey(db_constraint=False) lets a row refer to a deleted target.  Reading it
+    # through the relation raises DoesNotExist, which the field renders as empty; an INNER
+    # JOIN (select_related or values_list() across a non-null key) dropped the row instead.
+    monkeypatch.setattr(Package._meta.get_field("repository"), "db_constraint", False)
+    repository = Repository.objects.create(name="baseos")
+    package = {"version": "1", "release": "1", "arch": "noarch"}
+    Package.objects.create(repository=repository, name="kept", pkg_id="a", **package)
+    orphan = Package.objects.create(
+        repository_id=repository.pk + 1000, name="orphan", pkg_id="b", **package
+    )
+    try:
+        queryset = Package.objects.order_by(*ordering)
+        rows = _package_rows(resource_class, queryset)
+        assert rows == _package_rows(resource_class, queryset, optimise=False)
+    finally:
+        orphan.delete()  # the test database's own constraint is checked when the test ends
+    assert sorted(row[:3] for row in rows) == [["kept", "baseos", "baseos"], ["orphan", "", ""]]
