@@ -79,6 +79,7 @@ class ExportPlan:
         columns need (:meth:`optimize_queryset`).  ``Meta.optimize_export_queries = False``
         reads the queryset exactly as given.
         """
+        queryset = _in_upstream_order(queryset)
         if not self.resource._meta.optimize_export_queries:
             return self.rows(self.resource.iter_queryset(queryset))
         columns = self.value_columns(queryset)
@@ -284,6 +285,25 @@ def _is_enforced(django_field) -> bool:
     ``DoesNotExist`` (exported as empty), while a join would drop or empty the row.
     """
     return isinstance(django_field, OneToOneRel) or getattr(django_field, "db_constraint", True)
+
+
+def _in_upstream_order(queryset: Any) -> Any:
+    """The queryset ordered by primary key if the caller prefetches without ``order_by()``.
+
+    Upstream 4.4 reads such a queryset page by page, ordered by primary key (in place of the
+    model's ``Meta.ordering``).  The fork reads it with ``iterator()`` and keeps that order,
+    so the rows come out as upstream's.  Prefetches the plan adds itself do not count: they
+    are decided after this, as upstream never had them.
+    """
+    if (
+        isinstance(queryset, QuerySet)
+        and queryset._prefetch_related_lookups
+        and not queryset.query.order_by
+        and not queryset.query.combinator
+        and not queryset.query.is_sliced  # cannot be reordered (upstream fails on it)
+    ):
+        return queryset.order_by("pk")
+    return queryset
 
 
 def _can_add_relations(queryset: Any) -> bool:

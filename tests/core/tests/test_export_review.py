@@ -5,6 +5,7 @@ unoptimised export (or to leak a database cursor), and asserts the behaviour it 
 """
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.db.models import F, signals
 from django.db.models.query_utils import DeferredAttribute
@@ -249,3 +250,28 @@ def test_foreign_keys_without_a_database_constraint_keep_dangling_rows(
     finally:
         orphan.delete()  # the test database's own constraint is checked when the test ends
     assert sorted(row[:3] for row in rows) == [["kept", "baseos", "baseos"], ["orphan", "", ""]]
+
+
+class PermissionResource(resources.ModelResource):
+    class Meta:
+        model = Permission
+        fields = ("id", "codename")
+
+
+@pytest.mark.parametrize("optimise", [True, False], ids=["optimised", "plain"])
+def test_prefetching_queryset_without_order_by_is_exported_in_key_order(db, optimise):
+    # Upstream 4.4 reads a queryset that has prefetch_related() but no order_by() page by
+    # page, ordered by primary key (replacing the model's Meta.ordering).  The fork reads it
+    # with iterator() instead, and must still give the rows in upstream's order.
+    meta = type("Meta", (PermissionResource.Meta,), {"optimize_export_queries": optimise})
+    resource = type("Variant", (PermissionResource,), {"Meta": meta})()
+    queryset = Permission.objects.prefetch_related("group_set")
+    exported = [int(row[0]) for row in resource.export(queryset)]
+    assert exported == sorted(Permission.objects.values_list("pk", flat=True))
+    assert list(Permission.objects.values_list("pk", flat=True)) != exported  # Meta.ordering
+
+
+def test_sliced_prefetching_queryset_is_exported_as_given(db):
+    queryset = Permission.objects.prefetch_related("group_set")[:3]
+    exported = [int(row[0]) for row in PermissionResource().export(queryset)]
+    assert exported == [permission.pk for permission in queryset]
