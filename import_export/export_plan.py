@@ -79,7 +79,9 @@ class ExportPlan:
         columns need (:meth:`optimize_queryset`).  ``Meta.optimize_export_queries = False``
         reads the queryset exactly as given.
         """
-        queryset = _in_upstream_order(queryset)
+        if not _overrides(self.resource, "iter_queryset"):
+            # Upstream's ordering lived in its iter_queryset; an override replaces it there too.
+            queryset = _in_upstream_order(queryset)
         if not self.resource._meta.optimize_export_queries:
             return self.rows(self.resource.iter_queryset(queryset))
         columns = self.value_columns(queryset)

@@ -275,3 +275,15 @@ def test_sliced_prefetching_queryset_is_exported_as_given(db):
     queryset = Permission.objects.prefetch_related("group_set")[:3]
     exported = [int(row[0]) for row in PermissionResource().export(queryset)]
     assert exported == [permission.pk for permission in queryset]
+
+
+def test_prefetching_queryset_keeps_its_order_for_an_own_iter_queryset(db):
+    # Upstream's reordering by primary key happens inside its iter_queryset(); a resource
+    # that replaces iter_queryset() reads the queryset in its own order there.
+    class OwnIteration(PermissionResource):
+        def iter_queryset(self, queryset):
+            yield from queryset.iterator(chunk_size=50)
+
+    queryset = Permission.objects.prefetch_related("group_set")
+    exported = [int(row[0]) for row in OwnIteration().export(queryset)]
+    assert exported == list(Permission.objects.values_list("pk", flat=True))
