@@ -81,7 +81,7 @@ class ExportPlan:
         """
         if not _overrides(self.resource, "iter_queryset"):
             # Upstream's ordering lived in its iter_queryset; an override replaces it there too.
-            queryset = _in_upstream_order(queryset)
+            queryset = _in_export_order(queryset)
         if not self.resource._meta.optimize_export_queries:
             return self.rows(self.resource.iter_queryset(queryset))
         columns = self.value_columns(queryset)
@@ -289,21 +289,27 @@ def _is_enforced(django_field) -> bool:
     return isinstance(django_field, OneToOneRel) or getattr(django_field, "db_constraint", True)
 
 
-def _in_upstream_order(queryset: Any) -> Any:
-    """The queryset ordered by primary key if the caller prefetches without ``order_by()``.
+def _in_export_order(queryset: Any) -> Any:
+    """The queryset in a stable order: the caller's, or the primary key's when it has none.
 
-    Upstream 4.4 reads such a queryset page by page, ordered by primary key (in place of the
-    model's ``Meta.ordering``).  The fork reads it with ``iterator()`` and keeps that order,
-    so the rows come out as upstream's.  Prefetches the plan adds itself do not count: they
-    are decided after this, as upstream never had them.
+    * A queryset that prefetches without ``order_by()``: upstream 4.4 read it page by page
+      ordered by primary key (in place of ``Meta.ordering``); ordering it so keeps those rows
+      in upstream's order.  Prefetches the plan adds itself do not count: they are decided
+      after this, as upstream never had them.
+    * A queryset with no ordering at all: SQL then promises no order, and the order the
+      database picks may change with the query the export runs (a join, a narrower
+      ``values_list()``).  Reading it by primary key makes the export repeatable and lets the
+      cheaper readings give exactly the rows, in exactly the order, of the plain one.
+    Sliced querysets and unions cannot be reordered and are read as given.
     """
-    if (
-        isinstance(queryset, QuerySet)
-        and queryset._prefetch_related_lookups
-        and not queryset.query.order_by
-        and not queryset.query.combinator
-        and not queryset.query.is_sliced  # cannot be reordered (upstream fails on it)
-    ):
+    if not isinstance(queryset, QuerySet):
+        return queryset
+    query = queryset.query
+    if query.combinator or query.is_sliced:
+        return queryset
+    if queryset._prefetch_related_lookups and not query.order_by:
+        return queryset.order_by("pk")
+    if not queryset.ordered:
         return queryset.order_by("pk")
     return queryset
 
