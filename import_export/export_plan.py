@@ -153,10 +153,7 @@ class ExportPlan:
 
     def dehydrate_callable(self, field: Field) -> Cell | None:
         """The resource's ``dehydrate_<name>`` (or the field's ``dehydrate_method``), if any."""
-        method = field.get_dehydrate_method(self.resource.get_field_name(field))
-        if callable(method):
-            return method
-        return getattr(self.resource, method, None)
+        return self.resource._dehydrate_callable(field)
 
     # -- queries -----------------------------------------------------------------------------
 

@@ -136,23 +136,24 @@ class Resource(ResourceImportMixin, metaclass=DeclarativeMetaclass):
 
     def export_field(self, field: Field, instance, **kwargs) -> Any:
         """One exported cell: the dehydrate method's value if there is one, else the field's."""
-        method = field.get_dehydrate_method(self.get_field_name(field))
-        if not callable(method):
-            method = getattr(self, method, None)
-        if method is not None:
-            return method(instance)
-        return field.export(instance, **kwargs)
+        dehydrate = self._dehydrate_callable(field)
+        if dehydrate is None:
+            return field.export(instance, **kwargs)
+        return dehydrate(instance)
+
+    def _dehydrate_callable(self, field: Field):
+        """The callable computing ``field``'s cell: its ``dehydrate_method`` when that is a
+        callable, else the resource method it names (``dehydrate_<name>`` by default), if any."""
+        name_or_callable = field.get_dehydrate_method(self.get_field_name(field))
+        if callable(name_or_callable):
+            return name_or_callable
+        return getattr(self, name_or_callable, None)
 
     def get_export_fields(self, selected_fields=None) -> list[Field]:
         """The fields to export, in export order, limited to ``selected_fields`` when given."""
-        candidates = selected_fields if selected_fields else self.fields
-        export_fields = []
-        for field_name in self.get_export_order():
-            if field_name in candidates:
-                field = self._select_field(field_name)
-                if field is not None:
-                    export_fields.append(field)
-        return export_fields
+        allowed = selected_fields or self.fields
+        named = (self._select_field(name) for name in self.get_export_order() if name in allowed)
+        return [field for field in named if field is not None]
 
     def export_resource(self, instance, selected_fields=None, **kwargs) -> list[Any]:
         """The exported row of one object.
