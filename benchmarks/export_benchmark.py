@@ -38,22 +38,16 @@ else:
 from benchmarks.common import ROOT, ensure_database, read_status_kb, reset_peak  # noqa: E402
 
 WARM_UP_ROWS = 200
-FLOOR_COLUMNS = (
-    "id",
-    "repository__name",
-    "name",
-    "epoch",
-    "version",
-    "release",
-    "arch",
-    "pkg_id",
-    "checksum_type",
-    "summary",
-    "description",
-    "url",
-    "size_package",
-    "time_build",
-)
+
+
+def floor_columns() -> tuple[str, ...]:
+    """The resource's columns as ``values_list()`` paths (the repository by its name, as the
+    resource renders it), so the floor reads exactly what the resource exports."""
+    from core.resources import PackageResource
+
+    return tuple(
+        "repository__name" if name == "repository" else name for name in PackageResource.Meta.fields
+    )
 
 
 # -- child side ---------------------------------------------------------------------------------
@@ -119,29 +113,30 @@ def _classic(resource, queryset, file_format, sink) -> int:
 
 
 def _floor(resource, queryset, file_format, sink) -> int:
-    rows = queryset.values_list(*FLOOR_COLUMNS).iterator(chunk_size=2000)
+    columns = floor_columns()
+    rows = queryset.values_list(*columns).iterator(chunk_size=2000)
     writers = {"json": _floor_json, "csv": _floor_csv, "xlsx": _floor_xlsx}
-    return writers[file_format](rows, sink)
+    return writers[file_format](columns, rows, sink)
 
 
-def _floor_json(rows, sink) -> int:
+def _floor_json(columns, rows, sink) -> int:
     count = 0
     sink.write(b"[")
     for row in rows:
         prefix = b", " if count else b""
-        sink.write(prefix + json.dumps(dict(zip(FLOOR_COLUMNS, row))).encode())
+        sink.write(prefix + json.dumps(dict(zip(columns, row))).encode())
         count += 1
     sink.write(b"]")
     return count
 
 
-def _floor_csv(rows, sink) -> int:
+def _floor_csv(columns, rows, sink) -> int:
     import csv
     import io
 
     text = io.TextIOWrapper(sink, encoding="utf-8", newline="")
     writer = csv.writer(text)
-    writer.writerow(FLOOR_COLUMNS)
+    writer.writerow(columns)
     count = 0
     for row in rows:
         writer.writerow(row)
@@ -151,12 +146,12 @@ def _floor_csv(rows, sink) -> int:
     return count
 
 
-def _floor_xlsx(rows, sink) -> int:
+def _floor_xlsx(columns, rows, sink) -> int:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()
-    sheet.append(FLOOR_COLUMNS)
+    sheet.append(columns)
     count = 0
     for row in rows:
         sheet.append(row)

@@ -423,6 +423,28 @@ class _TemporalWidget(Widget):
         """Narrow what ``strptime`` returned to the widget's type."""
         return parsed
 
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Return a value of the widget's type (one passed in is returned as is), or None if
+        empty.
+
+        :raises ValueError: when the text matches none of the formats.
+        """
+        return self._parse(value)
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        """Return the value as text in the first format ("" for anything not of the widget's
+        type), or the value itself when native values are asked for."""
+        _warn_if_obj_passed(obj)
+        if _wants_native(self, kwargs):
+            return value
+        if not value or not isinstance(value, self.value_type):
+            return ""
+        return self._format(value)
+
+    def _format(self, value: Any) -> str:
+        """The text of a value of the widget's type in the render format."""
+        return format_datetime(value, self._render_format())
+
     def _parse_fallback(self, text: str) -> Any:
         """A last parser tried when no format matched; None when it does not match either."""
         return None
@@ -441,22 +463,6 @@ class DateWidget(_TemporalWidget):
 
     def _from_datetime(self, parsed: datetime) -> date:
         return parsed.date()
-
-    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
-        """Return a date (a date or datetime passed in is returned as is), or None if empty.
-
-        :raises ValueError: when the text matches none of the formats.
-        """
-        return self._parse(value)
-
-    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
-        """Return the date in the first format ("" for anything else), or the date itself."""
-        _warn_if_obj_passed(obj)
-        if _wants_native(self, kwargs):
-            return value
-        if not value or not isinstance(value, date):
-            return ""
-        return format_datetime(value, self._render_format())
 
 
 class DateTimeWidget(_TemporalWidget):
@@ -531,20 +537,7 @@ class TimeWidget(_TemporalWidget):
     def _from_datetime(self, parsed: datetime) -> time:
         return parsed.time()
 
-    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
-        """Return a time, or None if empty.
-
-        :raises ValueError: when the text matches none of the formats.
-        """
-        return self._parse(value)
-
-    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
-        """Return the time in the first format ("" for anything else), or the time itself."""
-        _warn_if_obj_passed(obj)
-        if _wants_native(self, kwargs):
-            return value
-        if not value or not isinstance(value, time):
-            return ""
+    def _format(self, value: time) -> str:
         return value.strftime(self._render_format())
 
 
