@@ -133,54 +133,34 @@ def _row_length_error(number: int, headers: Sequence, values: Sequence) -> RowLe
     )
 
 
-class _BulkBuffers:
-    """The instances waiting for the next ``bulk_create``/``bulk_update``/``bulk_delete``."""
+class _PendingInstances:
+    """A resource's list of instances waiting for the next bulk operation (``use_bulk``).
 
-    def __init__(self) -> None:
-        self.create: list = []
-        self.update: list = []
-        self.delete: list = []
+    Created on first use, so that a resource whose own ``__init__`` does not call ``super()``
+    still has it; assigning replaces it, as with a plain attribute.
+    """
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.key = f"_{name}"
+
+    def __get__(self, resource, owner=None):
+        if resource is None:
+            return self
+        return resource.__dict__.setdefault(self.key, [])
+
+    def __set__(self, resource, value: list) -> None:
+        resource.__dict__[self.key] = value
 
 
 class ResourceImportMixin:
     """Every import method of :class:`~import_export.resources.Resource`."""
 
-    # ---- the bulk buffers --------------------------------------------------------------------
-    # Created on first use so that the resource's own __init__ need not know about them.
-
-    @property
-    def _bulk(self) -> _BulkBuffers:
-        buffers = self.__dict__.get("_bulk_buffers")
-        if buffers is None:
-            buffers = self.__dict__["_bulk_buffers"] = _BulkBuffers()
-        return buffers
-
-    @property
-    def create_instances(self) -> list:
-        """New instances waiting for ``bulk_create`` (``use_bulk`` only)."""
-        return self._bulk.create
-
-    @create_instances.setter
-    def create_instances(self, value: list) -> None:
-        self._bulk.create = value
-
-    @property
-    def update_instances(self) -> list:
-        """Changed instances waiting for ``bulk_update`` (``use_bulk`` only)."""
-        return self._bulk.update
-
-    @update_instances.setter
-    def update_instances(self, value: list) -> None:
-        self._bulk.update = value
-
-    @property
-    def delete_instances(self) -> list:
-        """Instances waiting for the bulk delete (``use_bulk`` only)."""
-        return self._bulk.delete
-
-    @delete_instances.setter
-    def delete_instances(self, value: list) -> None:
-        self._bulk.delete = value
+    #: New instances waiting for ``bulk_create``.
+    create_instances = _PendingInstances()
+    #: Changed instances waiting for ``bulk_update``.
+    update_instances = _PendingInstances()
+    #: Instances waiting for the bulk delete.
+    delete_instances = _PendingInstances()
 
     # ---- the classes an import builds; overridable to customise reporting -----------------
 

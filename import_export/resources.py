@@ -64,9 +64,6 @@ class Resource(ResourceImportMixin, metaclass=DeclarativeMetaclass):
         # ``fields`` on the class is the declaration; each instance gets its own copy so that
         # changing a field on one resource never leaks into another.
         self.fields = deepcopy(self.fields)
-        self.create_instances: list = []
-        self.update_instances: list = []
-        self.delete_instances: list = []
 
     # -- configuration shared by export and import ------------------------------------------
 
