@@ -161,3 +161,81 @@ class Package(models.Model):
 
     def __str__(self):
         return f"{self.name}-{self.version}-{self.release}.{self.arch}"
+
+
+class PulpDomainManager(models.Manager):
+    def get_by_natural_key(self, name):
+        return self.get(name=name)
+
+
+class PulpDomain(models.Model):
+    """pulpcore's domain/repository shape: a UUID primary key and a natural key (its name)."""
+
+    pulp_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=255, unique=True)
+    description = models.TextField(null=True, blank=True)
+
+    objects = PulpDomainManager()
+
+    def natural_key(self):
+        return (self.name,)
+
+    def __str__(self):
+        return self.name
+
+
+class PulpContent(models.Model):
+    """pulpcore's ``Content`` base: UUID primary key, a nullable non-pk UUID, a JSON column."""
+
+    pulp_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pulp_type = models.CharField(max_length=128, default="core.content")
+    upstream_id = models.UUIDField(null=True, blank=True)
+    pulp_labels = models.JSONField(default=dict, blank=True)
+    timestamp_of_interest = models.DateTimeField(null=True, blank=True)
+    domain = models.ForeignKey(PulpDomain, null=True, blank=True, on_delete=models.CASCADE)
+
+    def __str__(self):
+        return f"{self.pulp_type} {self.pulp_id}"
+
+
+class PulpPackage(PulpContent):
+    """A content type in the multi-table inheritance pulpcore uses (``content_ptr`` to the base)."""
+
+    name = models.CharField(max_length=255)
+    version = models.CharField(max_length=255)
+    release = models.CharField(max_length=255, blank=True, default="")
+    arch = models.CharField(max_length=20, blank=True, default="")
+    checksum = models.CharField(max_length=128, null=True, blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+    files = models.JSONField(default=list, blank=True)
+    location = models.FileField(max_length=255, null=True, blank=True)
+    server = models.GenericIPAddressField(null=True, blank=True)
+
+
+class NullableTypes(models.Model):
+    """Every field type of the test project as a nullable, non-primary-key column."""
+
+    char = models.CharField(max_length=20, null=True, blank=True)
+    text = models.TextField(null=True, blank=True)
+    small_int = models.SmallIntegerField(null=True, blank=True)
+    integer = models.IntegerField(null=True, blank=True)
+    big_int = models.BigIntegerField(null=True, blank=True)
+    positive_int = models.PositiveIntegerField(null=True, blank=True)
+    decimal = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+    floating = models.FloatField(null=True, blank=True)
+    nullable_boolean = models.BooleanField(null=True, blank=True)
+    date = models.DateField(null=True, blank=True)
+    datetime = models.DateTimeField(null=True, blank=True)
+    time = models.TimeField(null=True, blank=True)
+    duration = models.DurationField(null=True, blank=True)
+    json = models.JSONField(null=True, blank=True)
+    email = models.EmailField(null=True, blank=True)
+    slug = models.SlugField(null=True, blank=True)
+    url = models.URLField(null=True, blank=True)
+    uuid = models.UUIDField(null=True, blank=True)
+    file = models.FileField(max_length=120, null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    author = models.ForeignKey(Author, null=True, blank=True, on_delete=models.SET_NULL)
+
+    def __str__(self):
+        return f"NullableTypes {self.pk}"
