@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from diff_match_patch import diff_match_patch
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models.base import ModelState
 from django.utils.encoding import force_str
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -28,7 +30,9 @@ def _export_values(resource: Any, instance: Any) -> list[str]:
     person would see in a file; a missing instance (a row that deletes or is skipped) reads as
     empty.
     """
-    fields = resource.get_import_fields()
+    # During an import the plan answers for get_import_fields() (see ResourceImportMixin).
+    import_fields = getattr(resource, "_import_fields", None)
+    fields = import_fields() if import_fields is not None else resource.get_import_fields()
     if instance is None:
         return ["" for _ in fields]
     return [force_str(field.export(instance)) for field in fields]
@@ -79,3 +83,102 @@ class Diff:
     @classmethod
     def _read_field_values(cls, resource: Any, instance: Any) -> list[str]:
         return _export_values(resource, instance)
+
+
+_NOT_READ = object()
+
+
+class InstanceState:
+    """The few values of an instance that a diff of the import fields reads, kept as a tuple.
+
+    Upstream deep-copies every instance before a row is applied and renders every field twice
+    whether or not anyone reads the diff.  A tuple of the fields' stored values (and the related
+    objects of foreign keys, so nothing is read from the database later) costs a fraction of
+    that; :meth:`rebuild` turns it back into an unsaved instance that exports the same text.
+    Only usable when every import field is a plain model field (see :meth:`for_fields`).
+    """
+
+    def __init__(self, model: Any, model_fields: list) -> None:
+        self.model = model
+        self.attnames = tuple(field.attname for field in model_fields)
+        self.relations = tuple(field for field in model_fields if field.is_relation)
+
+    @classmethod
+    def for_fields(cls, model: Any, fields: list) -> InstanceState | None:
+        """The state for ``fields`` of ``model``, or ``None`` when a field reads more than the
+        model's own columns (a relation path, a many-to-many, a property or method)."""
+        if model is None:
+            return None
+        model_fields = []
+        for field in fields:
+            if not field.attribute:
+                continue
+            if "__" in field.attribute:
+                return None
+            try:
+                model_field = model._meta.get_field(field.attribute)
+            except Exception:
+                return None
+            if not getattr(model_field, "concrete", False) or model_field.many_to_many:
+                return None
+            if field.attribute not in (model_field.name, model_field.attname):
+                return None
+            if model_field not in model_fields:
+                model_fields.append(model_field)
+        return cls(model, model_fields)
+
+    def capture(self, instance: Any) -> tuple:
+        values = instance.__dict__
+        stored = tuple(
+            values[name] if name in values else getattr(instance, name) for name in self.attnames
+        )
+        return stored, tuple(self._related(instance, field) for field in self.relations)
+
+    @staticmethod
+    def _related(instance: Any, field: Any) -> Any:
+        cached = field.get_cached_value(instance, default=_NOT_READ)
+        if cached is not _NOT_READ:
+            return cached
+        if getattr(instance, field.attname, None) is None:
+            return None
+        try:
+            return getattr(instance, field.name)
+        except ObjectDoesNotExist:
+            return None
+
+    def rebuild(self, captured: tuple) -> Any:
+        stored, related = captured
+        instance = self.model.__new__(self.model)
+        instance._state = ModelState()
+        instance.__dict__.update(zip(self.attnames, stored))
+        for field, value in zip(self.relations, related):
+            field.set_cached_value(instance, value)
+        return instance
+
+
+class LazyDiff:
+    """A row's diff, rendered by :class:`Diff` only when ``RowResult.diff`` is read.
+
+    Holds the two captured states (``after`` is ``None`` for a deleted row) and renders them
+    exactly as an eager :class:`Diff` of the same instances would.
+    """
+
+    __slots__ = ("resource", "state", "before", "after", "new")
+
+    def __init__(self, resource: Any, state: InstanceState, before: tuple, new: bool) -> None:
+        self.resource = resource
+        self.state = state
+        self.before = before
+        self.after: tuple | None = None
+        self.new = new
+
+    def compare_with(self, instance: Any) -> None:
+        self.after = None if instance is None else self.state.capture(instance)
+
+    def as_html(self) -> list[SafeString]:
+        diff = Diff.__new__(Diff)
+        diff.new = self.new
+        diff.left = _export_values(self.resource, self.state.rebuild(self.before))
+        after = None if self.after is None else self.state.rebuild(self.after)
+        diff.right = _export_values(self.resource, after)
+        return diff.as_html()

@@ -14,6 +14,7 @@ because user resources override them:
 
 from __future__ import annotations
 
+import copy
 import logging
 import sys
 import warnings
@@ -30,7 +31,8 @@ from django.db.transaction import TransactionManagementError, set_rollback
 from django.utils.encoding import force_str
 
 from . import exceptions
-from .diff import Diff
+from .diff import Diff, LazyDiff
+from .import_plan import ImportPlan
 from .instance_loaders import BaseInstanceLoader
 from .results import FAILED_CELL_ATTRIBUTE, Error, Result, RowResult
 from .utils import atomic_if_using_transaction
@@ -243,6 +245,25 @@ class ResourceImportMixin:
                 return field
         return None
 
+    def _import_fields(self) -> list:
+        """``get_import_fields()``, answered from the import plan while an import runs.
+
+        An overridden ``get_import_fields()`` is still called every time, as upstream does,
+        since it may depend on state that changes between rows.
+        """
+        plan = self.__dict__.get("_import_plan")
+        if plan is not None and plan.fields_are_stable:
+            return plan.fields
+        return self.get_import_fields()
+
+    def _plain_and_m2m_fields(self) -> tuple[list, list]:
+        plan = self.__dict__.get("_import_plan")
+        if plan is not None and plan.fields_are_stable:
+            return plan.plain_fields, plan.m2m_fields
+        fields = self.get_import_fields()
+        m2m = [f for f in fields if _is_many_to_many(f)]
+        return [f for f in fields if f not in m2m], m2m
+
     def get_diff_headers(self) -> list[str]:
         """Headers of the diff columns: the column names of the import fields."""
         return [force_str(field.column_name) for field in self.get_import_fields()]
@@ -321,7 +342,7 @@ class ResourceImportMixin:
         into one ``ValidationError`` tells the user about every bad cell of the row at once.
         Any other exception stops the row, tagged with the cell it came from.
         """
-        plain_fields = [f for f in self.get_import_fields() if not _is_many_to_many(f)]
+        plain_fields, _ = self._plain_and_m2m_fields()
         errors = {}
         for field in plain_fields:
             message = self._conversion_failure(field, instance, row, kwargs)
@@ -363,9 +384,8 @@ class ResourceImportMixin:
         """
         if self._meta.use_bulk or self._writes_are_suppressed(kwargs):
             return
-        for field in self.get_import_fields():
-            if not _is_many_to_many(field):
-                continue
+        _, m2m_fields = self._plain_and_m2m_fields()
+        for field in m2m_fields:
             try:
                 self.import_field(field, instance, row, True, **kwargs)
             except Exception as error:
@@ -395,7 +415,7 @@ class ResourceImportMixin:
             return False
         return not any(
             self._field_would_change(field, instance, original, row)
-            for field in self.get_import_fields()
+            for field in self._import_fields()
         )
 
     def _field_would_change(self, field: Any, instance: Any, original: Any, row: Mapping) -> bool:
@@ -657,11 +677,7 @@ class ResourceImportMixin:
         self.after_init_instance(instance, new, row, **kwargs)
         row_result.import_type = RowResult.IMPORT_TYPE_NEW if new else RowResult.IMPORT_TYPE_UPDATE
 
-        diff = original = None
-        if not self._meta.skip_diff:
-            original = _deepcopy(instance)
-            diff = self.get_diff_class()(self, original, new)
-
+        diff, original = self._start_diff(instance, new)
         if self.for_delete(row, instance):
             self._delete_row(row_result, instance, new, row, kwargs)
             after = None
@@ -672,10 +688,38 @@ class ResourceImportMixin:
                 row_result.original = original
 
         if diff is not None:
-            diff.compare_with(self, after)
-            if not self._meta.skip_html_diff:
-                row_result.diff = diff.as_html()
+            self._finish_diff(row_result, diff, after)
         self.after_import_row(row, row_result, **kwargs)
+
+    def _start_diff(self, instance: Any, new: bool) -> tuple[Any, Any]:
+        """``(diff, original)`` for a row about to be applied; both ``None`` with skip_diff.
+
+        Within a planned import whose fields allow it, the diff is a :class:`LazyDiff` (a
+        tuple of the fields' values, rendered when ``RowResult.diff`` is read) and the
+        original a shallow copy, made only for updates (``RowResult.original``) and for a
+        ``skip_row`` that compares with it. Otherwise, as upstream: a deep copy and an eager
+        ``get_diff_class()`` diff.
+        """
+        if self._meta.skip_diff:
+            return None, None
+        plan = self.__dict__.get("_import_plan")
+        state = plan.diff_state if plan is not None else None
+        if state is None:
+            original = _deepcopy(instance)
+            return self.get_diff_class()(self, original, new), original
+        original = None
+        if not new or self._meta.skip_unchanged or _overrides_method(self, "skip_row"):
+            original = copy.copy(instance)
+        return LazyDiff(self, state, state.capture(instance), new), original
+
+    def _finish_diff(self, row_result: RowResult, diff: Any, after: Any) -> None:
+        if isinstance(diff, LazyDiff):
+            diff.compare_with(after)
+            row_result.set_lazy_diff(diff)
+            return
+        diff.compare_with(self, after)
+        if not self._meta.skip_html_diff:
+            row_result.diff = diff.as_html()
 
     def _stores_instance(self, kwargs) -> bool:
         # retain_instance_in_row_result is the keyword older callers (the admin) pass.
@@ -800,7 +844,6 @@ class ResourceImportMixin:
         result.diff_headers = self.get_diff_headers()
         result.total_rows = len(dataset)
         result.field_columns = self._error_key_columns()
-        alias = self.get_db_connection_name()
 
         kwargs.update({"dry_run": dry_run, "using_transactions": using_transactions})
         instance_loader = self._prepare_import(
@@ -808,32 +851,20 @@ class ResourceImportMixin:
         )
         if instance_loader is None:
             return result
-        # before_import() may have added or removed rows.
-        result.total_rows = len(dataset)
         headers = list(dataset.headers or [])
         if collect_failed_rows:
             result.add_dataset_headers(headers)
 
-        row_atomic = using_transactions and not self._meta.use_bulk
-        seen_keys: dict[tuple, int] = {}
-        for number, values in enumerate(dataset, 1):
-            row = OrderedDict(zip(headers, values))
-            # Hooks get copies (**kwargs); only this loop writes to the dict.
-            kwargs["row_number"] = number
-            with _atomic(row_atomic, using=alias):
-                row_result = self._import_one_row(
-                    row, values, headers, instance_loader, kwargs, seen_keys
-                )
-                if row_atomic and row_result.errors:
-                    # Undo this row's partial writes and keep the transaction usable for the
-                    # rows that follow (PostgreSQL refuses every query after an error).
-                    set_rollback(True, using=alias)
-            row_result.number = number
-            if self._meta.use_bulk:
-                self._flush_full_batches(result, dry_run, raise_errors, using_transactions)
-            self._record_row_result(
-                result, row_result, number, row, collect_failed_rows, raise_errors
+        plan = ImportPlan.build(self, instance_loader, using_transactions)
+        self.__dict__["_import_plan"] = plan
+        try:
+            # Counted while reading, so a streamed dataset (whose length is known only at its
+            # end) reports the rows it really had; before_import() may also have changed them.
+            result.total_rows = self._import_rows(
+                plan, dataset, headers, result, raise_errors, collect_failed_rows, kwargs
             )
+        finally:
+            del self.__dict__["_import_plan"]
 
         if self._meta.use_bulk:
             self._flush_leftovers(result, dry_run, raise_errors, using_transactions)
@@ -844,6 +875,70 @@ class ResourceImportMixin:
             using_transactions,
         )
         return result
+
+    def _import_rows(
+        self, plan, dataset, headers, result, raise_errors, collect_failed_rows, kwargs
+    ) -> int:
+        """Import every row of ``dataset``, reading it once, in order, batch by batch.
+
+        Before a batch's first row, :meth:`ImportPlan.prefetch` reads what its rows look up;
+        the rows are then imported one by one, hooks in upstream's order. Returns the number
+        of rows read.
+        """
+        dry_run = kwargs["dry_run"]
+        using_transactions = kwargs["using_transactions"]
+        seen_keys: dict[tuple, int] = {}
+        numbered = (
+            (number, values, OrderedDict(zip(headers, values)))
+            for number, values in enumerate(dataset, 1)
+        )
+        consumed = 0
+        for batch in plan.batches(numbered):
+            self._prefetch(plan, batch)
+            with plan.relations_installed():
+                for number, values, row in batch:
+                    consumed = number
+                    # Hooks get copies (**kwargs); only this loop writes to the dict.
+                    kwargs["row_number"] = number
+                    row_result = self._import_row_in_transaction(
+                        plan, row, values, headers, kwargs, seen_keys
+                    )
+                    row_result.number = number
+                    if self._meta.use_bulk:
+                        self._flush_full_batches(result, dry_run, raise_errors, using_transactions)
+                    self._record_row_result(
+                        result, row_result, number, row, collect_failed_rows, raise_errors
+                    )
+        return consumed
+
+    def _prefetch(self, plan, batch) -> None:
+        """Read the batch's lookups; on any failure the batch's rows look up one by one (the
+        failure, if it is theirs, then surfaces on the row that causes it)."""
+        if not plan.batched:
+            return
+        try:
+            plan.prefetch([row for _, _, row in batch])
+        except Exception:
+            _log().debug("batched lookups failed; this batch looks up row by row", exc_info=True)
+            plan.forget_batch()
+
+    def _import_row_in_transaction(self, plan, row, values, headers, kwargs, seen_keys):
+        """Import one row, all or nothing: in a savepoint where the plan asks for one, and
+        otherwise (one statement on a backend where a failed statement changes nothing) by
+        clearing the rollback mark a failed save leaves on the import's transaction."""
+        alias = self.get_db_connection_name()
+        with _atomic(plan.row_savepoint, using=alias):
+            row_result = self._import_one_row(
+                row, values, headers, plan.instance_loader, kwargs, seen_keys
+            )
+            if row_result.has_errors():
+                if plan.row_savepoint:
+                    # Undo this row's partial writes and keep the transaction usable for the
+                    # rows that follow (PostgreSQL refuses every query after an error).
+                    set_rollback(True, using=alias)
+                elif kwargs["using_transactions"]:
+                    _clear_failed_statement_mark(alias)
+        return row_result
 
     def _run_dataset_step(self, step, result, raise_errors, using_transactions) -> bool:
         """Run a whole-dataset hook in the import's transaction; whether it succeeded.
@@ -955,7 +1050,7 @@ class ResourceImportMixin:
         result.increment_row_result_total(row_result)
         # failed_row_cause: what the failed-rows dataset shows; raised_cause: what ImportError
         # carries (for error rows, the last error, which is the one that stopped the row).
-        if row_result.errors:
+        if row_result.has_errors():
             result.append_error_row(number, row, row_result.errors)
             failed_row_cause, raised_cause = row_result.errors[0], row_result.errors[-1].error
         elif row_result.validation_error:
@@ -1056,6 +1151,22 @@ class ModelResourceImportMixin:
         with connection.cursor() as cursor:
             for statement in statements:
                 cursor.execute(statement)
+
+
+def _overrides_method(resource: Any, name: str) -> bool:
+    return getattr(type(resource), name, None) is not getattr(ResourceImportMixin, name, None)
+
+
+def _clear_failed_statement_mark(alias: str) -> None:
+    """Let the import go on after a row's single failed statement, without a savepoint.
+
+    Django marks the enclosing transaction for rollback when a save fails inside it. The plan
+    leaves a row without a savepoint only where a failed statement changed nothing (SQLite) and
+    the row wrote nothing else, so the transaction holds exactly what the earlier rows wrote.
+    """
+    connection = _connection(alias)
+    if connection.in_atomic_block and connection.needs_rollback:
+        set_rollback(False, using=alias)
 
 
 def _concrete_model_field(model: Any, attribute: str | None):

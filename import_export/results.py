@@ -10,6 +10,7 @@ import logging
 import traceback
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -81,6 +82,10 @@ class Error:
         return "".join(traceback.format_exception(type(error), error, error.__traceback__))
 
 
+#: ``RowResult.row_values`` of a row whose values are not kept (one shared, read-only mapping).
+_NO_ROW_VALUES: Mapping = MappingProxyType({})
+
+
 class RowResult:
     """The outcome of importing one row: what was done, to which object, and what went wrong."""
 
@@ -96,17 +101,33 @@ class RowResult:
         [IMPORT_TYPE_NEW, IMPORT_TYPE_UPDATE, IMPORT_TYPE_DELETE, IMPORT_TYPE_SKIP]
     )
 
+    # Slots keep each row's result small (an import of 100,000 rows holds 100,000 of them);
+    # a subclass without ``__slots__`` still gets a ``__dict__`` for attributes of its own.
+    __slots__ = (
+        "_errors",
+        "validation_error",
+        "_diff",
+        "_diff_source",
+        "import_type",
+        "row_values",
+        "object_id",
+        "object_repr",
+        "instance",
+        "original",
+        "number",
+    )
+
     def __init__(self) -> None:
-        #: :class:`Error` objects for exceptions other than validation errors.
-        self.errors: list[Error] = []
+        self._errors: list[Error] | None = None
         #: The ``ValidationError`` that made this row invalid, if any.
         self.validation_error: ValidationError | None = None
-        #: HTML fragments, one per import field, showing what the row changed.
-        self.diff: list[str] | None = None
+        self._diff: list[str] | None = None
+        #: What renders ``diff`` when it is first read (see :attr:`diff`).
+        self._diff_source: Any = None
         #: One of the ``IMPORT_TYPE_*`` constants.
         self.import_type: str | None = None
         #: The raw row, kept only when ``store_row_values`` is set.
-        self.row_values: Mapping = {}
+        self.row_values: Mapping = _NO_ROW_VALUES
         #: Primary key of the object, used e.g. for admin log entries.
         self.object_id: Any = None
         #: ``str()`` of the object, used e.g. for admin log entries.
@@ -117,6 +138,48 @@ class RowResult:
         self.original: Any = None
         #: 1-based number of the data row in the dataset (set by the import loop).
         self.number: int | None = None
+
+    @property
+    def errors(self) -> list[Error]:
+        """:class:`Error` objects for exceptions other than validation errors.
+
+        The list is created on first use: most rows have no error, and an empty list per row
+        is memory a large import does not need to spend.
+        """
+        if self._errors is None:
+            self._errors = []
+        return self._errors
+
+    @errors.setter
+    def errors(self, value: list[Error]) -> None:
+        self._errors = value
+
+    def has_errors(self) -> bool:
+        """Whether the row raised an error, without creating its error list."""
+        return bool(self._errors)
+
+    @property
+    def diff(self) -> list[str] | None:
+        """HTML fragments, one per import field, showing what the row changed.
+
+        Rendered when first read (the admin's preview, a caller) rather than for every row of
+        an import nobody looks at; ``None`` with ``skip_diff`` or ``skip_html_diff``.
+        """
+        source = self._diff_source
+        if source is not None:
+            self._diff_source = None
+            self._diff = source.as_html()
+        return self._diff
+
+    @diff.setter
+    def diff(self, value: list[str] | None) -> None:
+        self._diff_source = None
+        self._diff = value
+
+    def set_lazy_diff(self, source: Any) -> None:
+        """Have :attr:`diff` rendered by ``source.as_html()`` when it is first read."""
+        self._diff = None
+        self._diff_source = source
 
     def is_update(self) -> bool:
         return self.import_type == self.IMPORT_TYPE_UPDATE
@@ -176,6 +239,11 @@ def _messages_by_field(validation_error: ValidationError) -> dict[str, list[str]
     if hasattr(validation_error, "error_dict"):
         return validation_error.message_dict
     return {NON_FIELD_ERRORS: list(validation_error.messages)}
+
+
+def _has_errors(row_result: RowResult) -> bool:
+    checker = getattr(row_result, "has_errors", None)
+    return checker() if checker is not None else bool(row_result.errors)
 
 
 class InvalidRow:
@@ -342,7 +410,7 @@ class Result:
         return [
             (row.number if row.number is not None else position, row.errors)
             for position, row in enumerate(self.rows, 1)
-            if row.errors
+            if _has_errors(row)
         ]
 
     def has_errors(self) -> bool:

@@ -19,6 +19,11 @@ class BookResource(ModelResource):
         fields = ("id", "name", "price")
 
 
+class PerRowBookResource(BookResource):
+    class Meta(BookResource.Meta):
+        batch_import_lookups = False
+
+
 class CachedBookResource(ModelResource):
     class Meta:
         model = Book
@@ -101,7 +106,7 @@ class TestCachedInstanceLoader:
         with CaptureQueriesContext(connection) as cached_queries:
             result = CachedBookResource().import_data(dataset)
         with CaptureQueriesContext(connection) as plain_queries:
-            BookResource().import_data(dataset)
+            PerRowBookResource().import_data(dataset)
         assert result.totals["update"] == 10
         selects = [q for q in cached_queries if q["sql"].startswith("SELECT")]
         plain_selects = [q for q in plain_queries if q["sql"].startswith("SELECT")]

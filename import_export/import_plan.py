@@ -1,0 +1,215 @@
+"""What does not change from one imported row to the next, worked out once per import.
+
+Upstream recomputes the import fields, their widgets and the diff's field list several times
+per row.  :class:`ImportPlan` computes them once, before the first row, together with the
+decisions the row engine takes from them: which lookups are batched (and why the others are
+not), whether a row needs a savepoint of its own, and whether diffs can be rendered lazily.
+``ResourceImportMixin.import_data_inner`` builds one and holds it for the duration of the
+import; hooks called outside an import (e.g. a direct ``import_row()``) see no plan and work
+row by row, as upstream.
+
+The decisions are written for users in ``docs/import_engine.rst``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connections
+
+from . import widgets
+from .batched_lookups import (
+    BatchedInstanceLoader,
+    BatchedRelations,
+    instance_batching_blocker,
+    relation_batching_blocker,
+)
+from .diff import Diff, InstanceState
+
+#: Rows read ahead and looked up together when ``Meta.batch_size`` is ``None``.
+DEFAULT_IMPORT_BATCH_SIZE = 1000
+
+#: Backends on which a failed statement leaves the transaction usable and changes nothing, so
+#: a row that writes one statement needs no savepoint to stay all-or-nothing.  PostgreSQL is
+#: not among them: there a failed statement aborts the whole transaction until a rollback.
+_STATEMENT_ATOMIC_VENDORS = frozenset({"sqlite"})
+
+#: Steps that run once a row has started writing; a resource overriding one of them may write
+#: more than the row's own statement, so its rows keep a savepoint each.
+_WRITING_HOOKS = (
+    "import_row",
+    "save_instance",
+    "do_instance_save",
+    "delete_instance",
+    "save_m2m",
+    "before_save_instance",
+    "after_save_instance",
+    "before_delete_instance",
+    "after_delete_instance",
+    "after_import_row",
+    "for_delete",
+)
+
+
+def _overrides(resource: Any, name: str) -> bool:
+    """Whether ``resource``'s class replaces the import mixins' own ``name``."""
+    from .importing import ModelResourceImportMixin, ResourceImportMixin
+
+    own = getattr(type(resource), name, None)
+    defaults = (
+        getattr(ResourceImportMixin, name, None),
+        getattr(ModelResourceImportMixin, name, None),
+    )
+    return all(own is not default for default in defaults)
+
+
+@dataclass
+class ImportPlan:
+    """The per-import decisions of the row engine (see the module docstring)."""
+
+    #: The import fields, in import order (``get_import_fields()`` called once).
+    fields: list
+    #: Whether ``get_import_fields()`` may be answered from :attr:`fields` during the import.
+    fields_are_stable: bool
+    #: The import fields that are not many-to-many, and those that are.
+    plain_fields: list
+    m2m_fields: list
+    #: Whether lookups are batched at all (``Meta.batch_import_lookups``).
+    batched: bool
+    batch_size: int
+    #: The loader rows are looked up with (a :class:`BatchedInstanceLoader` when batched).
+    instance_loader: Any
+    relations: BatchedRelations | None
+    #: Whether each row runs inside its own savepoint.
+    row_savepoint: bool
+    #: Captures instances for lazy diffs; ``None`` when diffs are eager or off.
+    diff_state: InstanceState | None
+    #: Why each lookup that is not batched is done per row (lookup -> reason), for debugging.
+    per_row_reasons: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, resource: Any, loader: Any, using_transactions: bool) -> ImportPlan:
+        meta = resource._meta
+        fields_list = list(resource.get_import_fields())
+        m2m = [f for f in fields_list if isinstance(f.widget, widgets.ManyToManyWidget)]
+        plain = [f for f in fields_list if f not in m2m]
+        batched = bool(getattr(meta, "batch_import_lookups", True))
+        reasons: dict[str, str] = {}
+        instance_loader, relations = loader, None
+        if not batched:
+            reasons["*"] = "Meta.batch_import_lookups is False"
+        else:
+            instance_loader = cls._instance_loader(resource, loader, reasons)
+            relations = cls._relations(resource, fields_list, reasons)
+        return cls(
+            fields=fields_list,
+            fields_are_stable=not _overrides(resource, "get_import_fields"),
+            plain_fields=plain,
+            m2m_fields=m2m,
+            batched=batched,
+            batch_size=meta.batch_size or DEFAULT_IMPORT_BATCH_SIZE,
+            instance_loader=instance_loader,
+            relations=relations,
+            row_savepoint=cls._needs_row_savepoint(resource, batched, m2m, using_transactions),
+            diff_state=cls._diff_state(resource, batched, fields_list, m2m),
+            per_row_reasons=reasons,
+        )
+
+    @staticmethod
+    def _instance_loader(resource: Any, loader: Any, reasons: dict[str, str]) -> Any:
+        blocker = instance_batching_blocker(resource, loader)
+        if blocker is not None:
+            reasons["instances"] = blocker
+            return loader
+        return BatchedInstanceLoader(loader)
+
+    @staticmethod
+    def _relations(resource: Any, fields_list: list, reasons: dict[str, str]):
+        batchable = []
+        for candidate in fields_list:
+            if not isinstance(
+                candidate.widget, (widgets.ForeignKeyWidget, widgets.ManyToManyWidget)
+            ):
+                continue
+            if candidate.readonly or not candidate.attribute:
+                continue
+            blocker = relation_batching_blocker(resource, candidate)
+            if blocker is None:
+                batchable.append(candidate)
+            else:
+                reasons[str(candidate.column_name)] = blocker
+        return BatchedRelations(batchable) if batchable else None
+
+    @staticmethod
+    def _needs_row_savepoint(resource: Any, batched: bool, m2m: list, using_transactions) -> bool:
+        """Whether a failing row could leave part of its writes behind without a savepoint.
+
+        Bulk mode writes no row on its own (as upstream, it has no row savepoints).  A row
+        that writes one statement on a backend where a failed statement changes nothing is
+        all-or-nothing by itself; a row that may write more (many-to-many values after the
+        instance, a multi-table-inheritance model, a resource overriding a writing step) or
+        any row on another backend gets its own savepoint, rolled back when the row fails.
+        """
+        meta = resource._meta
+        if not using_transactions or meta.use_bulk:
+            return False
+        if not batched or m2m or meta.model is None or meta.model._meta.parents:
+            return True
+        vendor = connections[resource.get_db_connection_name()].vendor
+        if vendor not in _STATEMENT_ATOMIC_VENDORS:
+            return True
+        return any(_overrides(resource, name) for name in _WRITING_HOOKS)
+
+    @staticmethod
+    def _diff_state(resource: Any, batched: bool, fields_list: list, m2m: list):
+        """The capture for lazy diffs, or ``None`` to keep upstream's eager :class:`Diff`."""
+        meta = resource._meta
+        if not batched or meta.skip_diff or meta.skip_html_diff or m2m:
+            return None
+        if resource.get_diff_class() is not Diff or _overrides(resource, "get_import_fields"):
+            return None
+        return InstanceState.for_fields(meta.model, fields_list)
+
+    # -- rows, batch by batch -------------------------------------------------------------------
+
+    def batches(self, rows: Iterable[tuple[int, Sequence, Any]]) -> Iterator[list]:
+        """``rows`` in lists of :attr:`batch_size`, read from the iterator as they are needed
+        (one batch is in memory at a time, so a streamed source stays streamed)."""
+        size = self.batch_size if self.batched else 1
+        batch: list = []
+        for item in rows:
+            batch.append(item)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def prefetch(self, rows: Sequence[Any]) -> None:
+        """Read what the batch's rows name (relations first: instance keys may use them)."""
+        if self.relations is not None:
+            self.relations.prefetch(rows)
+        if isinstance(self.instance_loader, BatchedInstanceLoader):
+            with self.relations_installed():
+                self.instance_loader.prefetch(rows)
+
+    def forget_batch(self) -> None:
+        """Drop what a failed prefetch may have half read: every lookup goes row by row."""
+        if self.relations is not None:
+            self.relations.forget()
+        if isinstance(self.instance_loader, BatchedInstanceLoader):
+            self.instance_loader.forget()
+
+    def relations_installed(self):
+        """A context in which the batched relation widgets answer from the prefetched batch."""
+        return self.relations if self.relations is not None else _NoRelations()
+
+
+class _NoRelations:
+    def __enter__(self) -> _NoRelations:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        return None
