@@ -162,8 +162,11 @@ class BatchedInstanceLoader:
     ``instance_loader`` still finds ``resource`` and ``dataset``.
     """
 
-    def __init__(self, loader: ModelInstanceLoader) -> None:
+    def __init__(self, loader: ModelInstanceLoader, select_related: Sequence[str] = ()) -> None:
         self.loader = loader
+        #: Foreign keys read with the instances (those a lazy diff captures), so capturing a
+        #: row's "before" state costs no query of its own.
+        self.select_related = tuple(select_related)
         resource = loader.resource
         self._id_fields = loader._id_fields()
         model = resource._meta.model
@@ -208,7 +211,10 @@ class BatchedInstanceLoader:
                 f"{attname}__in": list({key[position] for key in chunk})
                 for position, attname in enumerate(self._attnames)
             }
-            for instance in self.loader.get_queryset().filter(**filters):
+            queryset = self.loader.get_queryset().filter(**filters)
+            if self.select_related:
+                queryset = queryset.select_related(*self.select_related)
+            for instance in queryset:
                 try:
                     key = self._key_of_instance(instance)
                 except _Unresolved:

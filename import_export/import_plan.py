@@ -101,7 +101,9 @@ class ImportPlan:
         if not batched:
             reasons["*"] = "Meta.batch_import_lookups is False"
         else:
-            instance_loader = cls._instance_loader(resource, loader, reasons)
+            diff_state = cls._diff_state(resource, batched, fields_list, m2m)
+            related = [f.name for f in diff_state.relations] if diff_state is not None else []
+            instance_loader = cls._instance_loader(resource, loader, reasons, related)
             relations = cls._relations(resource, fields_list, reasons)
         return cls(
             fields=fields_list,
@@ -118,12 +120,12 @@ class ImportPlan:
         )
 
     @staticmethod
-    def _instance_loader(resource: Any, loader: Any, reasons: dict[str, str]) -> Any:
+    def _instance_loader(resource: Any, loader: Any, reasons: dict[str, str], related) -> Any:
         blocker = instance_batching_blocker(resource, loader)
         if blocker is not None:
             reasons["instances"] = blocker
             return loader
-        return BatchedInstanceLoader(loader)
+        return BatchedInstanceLoader(loader, select_related=related)
 
     @staticmethod
     def _relations(resource: Any, fields_list: list, reasons: dict[str, str]):
