@@ -30,7 +30,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.transaction import TransactionManagementError, set_rollback
 from django.utils.encoding import force_str
 
-from . import exceptions
+from . import exceptions, field_constraints
 from .diff import Diff, LazyDiff
 from .import_plan import ImportPlan
 from .instance_loaders import BaseInstanceLoader
@@ -444,9 +444,13 @@ class ResourceImportMixin:
         ``clean_model_instances`` is set, those of the model's ``full_clean()``.
 
         Fields that already failed conversion are excluded from ``full_clean()`` so that each
-        bad cell is reported once, with the clearer conversion message.
+        bad cell is reported once, with the clearer conversion message. A value its column
+        cannot store raises :class:`~import_export.field_constraints.FieldConstraintError`
+        (a row error) after that; see :mod:`import_export.field_constraints`.
         """
         errors = dict(import_validation_errors or {})
+        constraints = self._field_constraints()
+        constraints.normalise_empty(instance, exclude=errors)
         if self._meta.clean_model_instances:
             try:
                 instance.full_clean(exclude=errors.keys(), validate_unique=validate_unique)
@@ -457,34 +461,21 @@ class ResourceImportMixin:
                 errors.setdefault(name, error)
         if errors:
             raise ValidationError(errors)
+        constraints.check_storable(instance)
+
+    def _field_constraints(self) -> field_constraints.FieldConstraints:
+        """The model-field checks for this resource's fields, built once and cached."""
+        return field_constraints.constraints_for(self._meta.model, self.fields)
 
     def _text_length_errors(self, instance: Any) -> dict[str, ValidationError]:
-        """Errors for imported text longer than its column allows.
+        """Validation errors Django's own save would raise for the row's values (a bad UUID).
 
-        ``full_clean()`` reports these when ``clean_model_instances`` is on; without it some
-        databases (SQLite) would store the text whole and others (PostgreSQL) fail the row
-        with a database error, so the length is checked here the same way for all. The
-        declared fields are read from ``self.fields``, not ``get_import_fields()``, so that
-        an override of the latter is called as often as upstream calls it.
+        Kept under its old name as the call point of :mod:`~import_export.field_constraints`;
+        too-long text is no longer reported here but as a row error, as the database reports
+        it. The declared fields are read from ``self.fields``, not ``get_import_fields()``, so
+        that an override of the latter is called as often as upstream calls it.
         """
-        model = self._meta.model
-        if model is None:
-            return {}
-        errors = {}
-        for field in self.fields.values():
-            if field.readonly:
-                continue
-            model_field = _concrete_model_field(model, field.attribute)
-            limit = getattr(model_field, "max_length", None)
-            if model_field is None or limit is None or model_field.is_relation:
-                continue
-            value = getattr(instance, model_field.attname, None)
-            if isinstance(value, str) and len(value) > limit:
-                errors[model_field.name] = ValidationError(
-                    f"Ensure this value has at most {limit} characters (it has {len(value)}).",
-                    code="max_length",
-                )
-        return errors
+        return self._field_constraints().validation_errors(instance)
 
     # ---- persisting ---------------------------------------------------------------------------
 
@@ -761,7 +752,11 @@ class ResourceImportMixin:
 
     def _validate_and_write(self, instance, new, row, conversion_errors, kwargs) -> None:
         # validate_instance raises when anything is wrong, so nothing below runs for a bad row.
-        self.validate_instance(instance, conversion_errors)
+        try:
+            self.validate_instance(instance, conversion_errors)
+        except field_constraints.FieldConstraintError as error:
+            error.use_cell_of(row)
+            raise
         self.save_instance(instance, new, row, **kwargs)
         self.save_m2m(instance, row, **kwargs)
 

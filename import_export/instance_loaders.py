@@ -96,7 +96,7 @@ class CachedInstanceLoader(ModelInstanceLoader):
         for row in self._rows():
             try:
                 key = self._key_from_row(row)
-            except (ValueError, ValidationError, LookupError, TypeError):
+            except (ValueError, ValidationError, LookupError, TypeError, ArithmeticError):
                 continue
             if all(value is not None for value in self._key_parts(key)):
                 keys.add(key)

@@ -53,6 +53,7 @@ __all__ = [
     "ForeignKeyWidget",
     "IntegerWidget",
     "InvalidNumberError",
+    "NumberSyntaxError",
     "JSONWidget",
     "ManyToManyWidget",
     "NumberWidget",
@@ -148,11 +149,22 @@ def _wants_native(widget: Widget, kwargs: Mapping[str, Any]) -> bool:
 
 
 class InvalidNumberError(ValueError, InvalidOperation):
-    """A value that is not a number where one was expected.
+    """A value that is not a number where one was expected, where upstream raised ValueError.
 
-    It is a ``ValueError`` so the import layer reports it against its column like any other
-    bad value, and an ``InvalidOperation`` so code written against upstream, where the decimal
-    module's own error escaped, still catches it.
+    It is a ``ValueError`` so the import reports it as a validation error against its column,
+    as upstream does for these values (NaN in an integer column, a magnitude too costly to
+    convert, a list), and an ``InvalidOperation`` so ``except`` clauses written for either catch it.
+    """
+
+
+class NumberSyntaxError(InvalidOperation):
+    """Text that is not a number at all, in an integer or decimal column.
+
+    Upstream lets the ``decimal`` module's ``InvalidOperation`` escape here. It is not a
+    ``ValueError``, so the import does not treat it as a bad cell but as a failure of the row:
+    ``Result.has_errors()`` is true and the whole import is rolled back. This class keeps those
+    semantics (it is an ``InvalidOperation`` and deliberately not a ``ValueError``) and names
+    the value.
     """
 
 
@@ -223,10 +235,13 @@ class FloatWidget(NumberWidget):
         """
         if self.is_empty(value):
             return None
+        message = f"{value!r} is not a valid number (expected a float)"
         try:
             return float(self._delocalize(value))
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{value!r} is not a valid number (expected a float)") from exc
+        except ValueError as exc:  # bad text: a validation error, as upstream
+            raise ValueError(message) from exc
+        except TypeError as exc:  # a list, a date...: a row error, as upstream
+            raise TypeError(message) from exc
 
 
 def _max_int_digits() -> int:
@@ -253,6 +268,9 @@ class IntegerWidget(NumberWidget):
         if isinstance(value, bool):  # a boolean column imported into an integer one
             return int(value)
         number = _to_decimal(self._delocalize(value), value, "an integer")
+        if number.is_infinite():
+            # Upstream's int() raises OverflowError here (a row error), and ValueError for NaN.
+            raise OverflowError(f"{value!r} is not a finite number (expected an integer)")
         if not number.is_finite():
             raise InvalidNumberError(f"{value!r} is not a finite number (expected an integer)")
         limit = _max_int_digits()
@@ -273,25 +291,37 @@ class DecimalWidget(NumberWidget):
         Floats go through their shortest text form, so 1.1 becomes Decimal("1.1") rather than
         the binary fraction nearest to it.
 
-        :raises InvalidNumberError: (a ValueError) when the value is not a number.
+        :raises NumberSyntaxError: (an InvalidOperation, not a ValueError: a row error, as
+            upstream's) when the value is not a number.
         """
         if self.is_empty(value):
             return None
-        return _to_decimal(self._delocalize(value), value, "a decimal number")
+        delocalized = self._delocalize(value)
+        if isinstance(delocalized, bool) or not isinstance(delocalized, (Decimal, int, float)):
+            # Upstream reads every other value as its text; lists and the like then fail to parse.
+            delocalized = force_str(delocalized)
+        return _to_decimal(delocalized, value, "a decimal number")
 
 
 def _to_decimal(delocalized: Any, original: Any, expected: str) -> Decimal:
-    """Decimal of an already delocalized value, naming the original value when it is not one."""
+    """Decimal of an already delocalized value, naming the original value when it is not one.
+
+    The exception types are upstream's, because they decide how an import reports the row:
+    text that does not parse raises :class:`NumberSyntaxError` (a row error), a list or tuple
+    :class:`InvalidNumberError` (a ValueError: a validation error), any other type
+    ``TypeError`` (a row error).
+    """
     if isinstance(delocalized, Decimal):
         return delocalized
+    message = f"{original!r} is not a valid number (expected {expected})"
+    if isinstance(delocalized, (list, tuple)):
+        raise InvalidNumberError(message)
     if isinstance(delocalized, bool) or not isinstance(delocalized, (str, int, float)):
-        raise InvalidNumberError(f"{original!r} is not a valid number (expected {expected})")
+        raise TypeError(message)
     try:
         return Decimal(force_str(delocalized))
     except InvalidOperation as exc:
-        raise InvalidNumberError(
-            f"{original!r} is not a valid number (expected {expected})"
-        ) from exc
+        raise NumberSyntaxError(message) from exc
 
 
 class CharWidget(Widget):

@@ -1,6 +1,6 @@
 """The import workflow: hook order, transactions, dry runs, bulk mode, skipping, deleting, m2m."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from unittest import mock
 
 import pytest
@@ -109,7 +109,7 @@ def test_a_failing_row_skips_after_import_row_but_not_after_import():
     hooks = [name for name, _ in resource.calls]
     assert "after_import_row" not in hooks
     assert hooks[-1] == "after_import"
-    assert result.totals["invalid"] == 1
+    assert result.totals["error"] == 1  # a number that is no number: a row error, as upstream
 
 
 def test_before_import_may_change_the_dataset():
@@ -218,7 +218,7 @@ def test_a_row_error_rolls_back_the_whole_import():
 
 
 def test_validation_errors_keep_valid_rows_unless_asked_to_roll_back():
-    dataset = books(["", "good", "1"], ["", "bad", "abc"])
+    dataset = books(["", "good", ""], ["", "bad", "abc"], headers=("id", "name", "author"))
     result = BookResource().import_data(dataset)
     assert result.has_validation_errors() and not result.has_errors()
     assert list(Book.objects.values_list("name", flat=True)) == ["good"]
@@ -306,9 +306,19 @@ def test_raise_errors_raises_with_the_row_number():
 
 def test_raise_errors_for_validation_errors():
     with pytest.raises(exceptions.ImportError) as raised:
-        BookResource().import_data(books(["", "x", "abc"]), raise_errors=True)
+        BookResource().import_data(
+            books(["", "x", "abc"], headers=("id", "name", "author")), raise_errors=True
+        )
     assert isinstance(raised.value.error, ValidationError)
     assert raised.value.number == 1
+
+
+def test_raise_errors_for_a_number_that_is_no_number_raises_upstreams_error():
+    with pytest.raises(exceptions.ImportError) as raised:
+        BookResource().import_data(books(["", "ok", "1"], ["", "x", "abc"]), raise_errors=True)
+    assert isinstance(raised.value.error, InvalidOperation)
+    assert raised.value.number == 2
+    assert not Book.objects.exists()
 
 
 def test_collect_failed_rows_builds_a_dataset_with_the_error():
@@ -381,7 +391,9 @@ def test_skip_unchanged_compares_many_to_many():
 
 def test_skip_unchanged_never_hides_validation_errors():
     book = Book.objects.create(name="same", price=Decimal("1.00"))
-    result = SkippingResource().import_data(books([book.pk, "same", "nope"]))
+    result = SkippingResource().import_data(
+        books([book.pk, "same", "nope"], headers=("id", "name", "author"))
+    )
     assert result.totals["invalid"] == 1
 
 

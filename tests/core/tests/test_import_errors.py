@@ -1,9 +1,11 @@
 """Bad input: each kind gives a row-level error or validation error naming the row (and the column
 and value where there is one), and a rolled-back import leaves the database as it was."""
 
+from decimal import InvalidOperation
+
 import pytest
 import tablib
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 
 from core.models import Author, Book, Category, Package, Repository
 from import_export import exceptions, resources
@@ -111,16 +113,18 @@ def test_unknown_foreign_key(existing):
     assert snapshot() == existing
 
 
-def test_non_numeric_value_for_a_number(existing):
+def test_non_numeric_value_for_a_number_fails_the_row_and_rolls_back(existing):
+    # As upstream: the decimal module's error is not a ValueError, so it is a row error (not
+    # a validation error) and the whole import is rolled back, the good first row included.
     result = BookResource().import_data(
-        book_rows(["", "Priced", "", "12.5", ""], ["", "Unpriced", "", "twelve", ""]),
-        rollback_on_validation_errors=True,
+        book_rows(["", "Priced", "", "12.5", ""], ["", "Unpriced", "", "twelve", ""])
     )
-    (invalid,) = result.invalid_rows
-    assert invalid.number == 2
-    assert list(invalid.field_specific_errors) == ["price"]
+    assert result.has_errors() and not result.invalid_rows
+    ((number, (error,)),) = result.row_errors()
+    assert number == 2
+    assert isinstance(error.error, InvalidOperation)
+    assert not isinstance(error.error, ValueError)
     assert only_message(result).startswith("Row 2, column 'price' (value 'twelve'):")
-    assert "twelve" in invalid.field_specific_errors["price"][0]
     assert snapshot() == existing
 
 
@@ -136,30 +140,43 @@ def test_impossible_date(existing):
 
 
 def test_every_bad_cell_of_a_row_is_reported_together():
-    result = BookResource().import_data(book_rows(["", "Both", "", "abc", "not a date"]))
+    result = BookResource().import_data(book_rows(["", "Both", "abc", "", "not a date"]))
     (invalid,) = result.invalid_rows
-    assert set(invalid.field_specific_errors) == {"price", "published"}
+    assert set(invalid.field_specific_errors) == {"author_id", "published"}
     assert invalid.error_count == 2
 
 
-@pytest.mark.parametrize("clean_model_instances", [False, True])
-def test_value_too_long_for_its_column(existing, clean_model_instances):
+def test_value_too_long_for_its_column_fails_the_row_as_the_database_would(existing):
+    # Upstream leaves this to the database: PostgreSQL fails the row (DataError), and the
+    # import rolls back. The fork reports the same on every database, naming the column.
+    too_long = "x" * 101
+    result = BookResource().import_data(
+        book_rows(["", "short", "", "", ""], ["", too_long, "", "", ""])
+    )
+    assert not result.invalid_rows
+    ((number, (error,)),) = result.row_errors()
+    assert number == 2
+    assert isinstance(error.error, DataError)
+    message = only_message(result)
+    assert message.startswith("Row 2, column 'name' (value 'xxxx")
+    assert message.endswith("Ensure this value has at most 100 characters (it has 101).")
+    assert snapshot() == existing
+
+
+def test_value_too_long_with_clean_model_instances_is_a_validation_error(existing):
+    # full_clean() reports it first, as in upstream.
     class Checked(BookResource):
         class Meta(BookResource.Meta):
-            pass
+            clean_model_instances = True
 
-    Checked._meta.clean_model_instances = clean_model_instances
-    too_long = "x" * 101
     result = Checked().import_data(
-        book_rows(["", "short", "", "", ""], ["", too_long, "", "", ""]),
+        book_rows(["", "short", "", "", ""], ["", "x" * 101, "", "", ""]),
         rollback_on_validation_errors=True,
     )
     (invalid,) = result.invalid_rows
     assert invalid.number == 2
     assert list(invalid.field_specific_errors) == ["name"]
-    message = only_message(result)
-    assert message.startswith("Row 2, column 'name' (value 'xxxx")
-    assert "100" in message
+    assert only_message(result).startswith("Row 2, column 'name' (value 'xxxx")
     assert snapshot() == existing
 
 

@@ -149,10 +149,16 @@ def test_float_clean_reads_the_active_language_separators():
             assert widgets.FloatWidget().clean("1.234,5") == 1234.5
 
 
-@pytest.mark.parametrize("bad", ["abc", "1,2,3x", [1], date(2024, 1, 1)])
-def test_float_clean_names_a_bad_value(bad):
-    with pytest.raises(ValueError, match="is not a valid number") as caught:
+# The exception types are upstream's: they decide whether an import reports a validation error
+# (ValueError) or a row error that rolls the import back (anything else).
+@pytest.mark.parametrize(
+    ("bad", "error_type"),
+    [("abc", ValueError), ("1,2,3x", ValueError), ([1], TypeError), (date(2024, 1, 1), TypeError)],
+)
+def test_float_clean_names_a_bad_value_with_upstreams_error_type(bad, error_type):
+    with pytest.raises(error_type, match="is not a valid number") as caught:
         widgets.FloatWidget().clean(bad)
+    assert type(caught.value) is error_type
     assert repr(bad) in str(caught.value)
 
 
@@ -181,13 +187,36 @@ def test_integer_clean_reads_grouped_digits():
             assert widgets.IntegerWidget().clean("1.234.567") == 1234567
 
 
-@pytest.mark.parametrize("bad", ["abc", "NaN", "Infinity", "1x"])
-def test_integer_clean_rejects_non_numbers_with_an_error_both_ways_catchable(bad):
-    with pytest.raises(ValueError, match="expected an integer") as caught:
+@pytest.mark.parametrize("bad", ["abc", "1x", "1,2,3x"])
+def test_integer_clean_of_text_that_is_no_number_raises_invalid_operation_as_upstream(bad):
+    with pytest.raises(InvalidOperation, match="expected an integer") as caught:
         widgets.IntegerWidget().clean(bad)
     assert repr(bad) in str(caught.value)
-    # Code written against upstream catches decimal's error; it must keep working.
-    assert isinstance(caught.value, InvalidOperation)
+    # Not a ValueError: upstream's import treats it as a row error and rolls back.
+    assert not isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("bad", "error_type"),
+    [
+        ("NaN", ValueError),
+        ("Infinity", OverflowError),
+        ("-inf", OverflowError),
+        (float("inf"), OverflowError),
+        ([1, 2], ValueError),
+        ({"a": 1}, TypeError),
+        (date(2024, 1, 1), TypeError),
+        (b"12", TypeError),
+    ],
+)
+def test_integer_clean_raises_upstreams_error_type(bad, error_type):
+    with pytest.raises(error_type, match="expected an integer") as caught:
+        widgets.IntegerWidget().clean(bad)
+    assert repr(bad) in str(caught.value)
+    if error_type is ValueError:  # both ways catchable
+        assert isinstance(caught.value, InvalidOperation)
+    else:
+        assert not isinstance(caught.value, ValueError)
 
 
 def test_integer_clean_rejects_a_magnitude_too_costly_to_convert():
@@ -210,11 +239,17 @@ def test_decimal_clean_reads_the_active_language_separators():
         assert widgets.DecimalWidget().clean("2,50") == Decimal("2.50")
 
 
-@pytest.mark.parametrize("bad", ["x1", "1..2", True, [1]])
-def test_decimal_clean_names_a_bad_value(bad):
-    with pytest.raises(ValueError, match="expected a decimal number") as caught:
+@pytest.mark.parametrize("bad", ["x1", "1..2", True, [1], {"a": 1}, date(2024, 1, 1)])
+def test_decimal_clean_names_a_bad_value_with_upstreams_invalid_operation(bad):
+    # Upstream reads any value as text and lets decimal's InvalidOperation escape (a row error).
+    with pytest.raises(InvalidOperation, match="expected a decimal number") as caught:
         widgets.DecimalWidget().clean(bad)
+    assert not isinstance(caught.value, ValueError)
     assert repr(bad) in str(caught.value)
+
+
+def test_decimal_clean_reads_bytes_as_their_text_as_upstream():
+    assert widgets.DecimalWidget().clean(b"12.5") == Decimal("12.5")
 
 
 @hypothesis_settings(max_examples=200, deadline=None)

@@ -1,0 +1,279 @@
+"""Imported values checked against their model fields' own constraints (issue 10).
+
+Each hostile value gets the outcome upstream 4.4 has on PostgreSQL, on every database: a row
+error naming the row and the column, with nothing committed, where the database refuses the
+value; a validation error where Django's save refuses it; an import where upstream imports.
+"""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+import tablib
+from django.db import DataError, models
+from django.test.utils import CaptureQueriesContext
+
+from core.models import NullableTypes, PulpContent, PulpDomain
+from import_export import field_constraints, resources
+from import_export.field_constraints import FieldConstraintError, constraints_for
+
+pytestmark = pytest.mark.django_db
+
+UUID_TEXT = "12345678-1234-5678-1234-567812345678"
+
+
+class NullableTypesResource(resources.ModelResource):
+    class Meta:
+        model = NullableTypes
+
+
+class PulpContentResource(resources.ModelResource):
+    class Meta:
+        model = PulpContent
+        import_id_fields = ("pulp_id",)
+        fields = ("pulp_id", "pulp_type", "upstream_id", "pulp_labels")
+
+
+def two_rows(column, value, good=None):
+    """A good first row and the value under test in the second, as a user's file would."""
+    return tablib.Dataset(["", good], ["", value], headers=["id", column])
+
+
+def stored():
+    return sorted(NullableTypes.objects.values_list(flat=False), key=repr)
+
+
+@pytest.fixture
+def existing():
+    NullableTypes.objects.create(char="kept", decimal=Decimal("1.5"))
+    return stored()
+
+
+def only_row_error(result):
+    assert not result.invalid_rows
+    ((number, (error,)),) = result.row_errors()
+    return number, error
+
+
+# ---- values the database cannot store: row errors, nothing committed ---------------------------
+
+REFUSED_BY_THE_DATABASE = [
+    ("char", "x" * 21, "Ensure this value has at most 20 characters (it has 21)."),
+    ("slug", "s" * 51, "Ensure this value has at most 50 characters (it has 51)."),
+    ("email", "e" * 250 + "@x.io", "Ensure this value has at most 254 characters (it has 255)."),
+    ("url", "https://x/" + "u" * 191, "Ensure this value has at most 200 characters (it has 201)."),
+    ("file", "f/" + "n" * 119, "Ensure this value has at most 120 characters (it has 121)."),
+    (
+        "decimal",
+        "123456.7",
+        "Ensure that there are no more than 5 digits before the decimal point.",
+    ),
+    # Rounded to 3 places as the database rounds it, this carries into a sixth whole digit.
+    ("decimal", "99999.9999", "no more than 5 digits before the decimal point"),
+    ("decimal", "1E+10", "no more than 5 digits before the decimal point"),
+    ("decimal", "-123456", "no more than 5 digits before the decimal point"),
+    ("ip", "not an ip", "Enter a valid IPv4 or IPv6 address."),
+    ("ip", "999.1.1.1", "Enter a valid IPv4 or IPv6 address."),
+]
+
+
+@pytest.mark.parametrize(("column", "value", "message"), REFUSED_BY_THE_DATABASE)
+def test_a_value_its_column_cannot_store_fails_the_row_and_rolls_back(
+    existing, column, value, message
+):
+    result = NullableTypesResource().import_data(two_rows(column, value))
+    number, error = only_row_error(result)
+    assert number == 2
+    assert isinstance(error.error, FieldConstraintError)
+    assert isinstance(error.error, DataError)  # what PostgreSQL raised under upstream
+    assert (error.column, error.value) == (column, value)
+    described = error.describe()
+    assert described.startswith(f"Row 2, column '{column}' (value {value!r}): ")
+    assert message in described
+    assert stored() == existing  # the good first row was rolled back too
+
+
+@pytest.mark.parametrize(("column", "value", "message"), REFUSED_BY_THE_DATABASE[:2])
+def test_raise_errors_raises_for_a_value_its_column_cannot_store(column, value, message):
+    from import_export.exceptions import ImportError as ImportExportError
+
+    with pytest.raises(ImportExportError) as raised:
+        NullableTypesResource().import_data(two_rows(column, value), raise_errors=True)
+    assert raised.value.number == 2
+    assert isinstance(raised.value.error, FieldConstraintError)
+    assert not NullableTypes.objects.exists()
+
+
+def test_a_stored_decimal_with_too_many_digits_would_break_every_read_of_the_table():
+    """The control for the decimal check: what SQLite does when nothing checks the value."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL refuses the value itself")
+    NullableTypes.objects.bulk_create([NullableTypes(decimal=Decimal("123456.7"))])
+    with pytest.raises(ArithmeticError):
+        list(NullableTypes.objects.values_list("decimal"))
+
+
+def test_text_length_is_checked_in_bulk_mode_too(existing):
+    class Bulk(NullableTypesResource):
+        class Meta(NullableTypesResource.Meta):
+            use_bulk = True
+
+    result = Bulk().import_data(two_rows("char", "x" * 21))
+    number, error = only_row_error(result)
+    assert number == 2 and error.column == "char"
+    assert stored() == existing
+
+
+def test_the_first_bad_value_of_a_row_is_named(existing):
+    dataset = tablib.Dataset(["", "x" * 21, "not an ip"], headers=["id", "char", "ip"])
+    number, error = only_row_error(NullableTypesResource().import_data(dataset))
+    assert (number, error.column) == (1, "char")
+
+
+# ---- values Django converts: validated the way Django validates them ----------------------------
+
+
+@pytest.mark.parametrize(
+    "text", [UUID_TEXT, UUID_TEXT.replace("-", ""), "{" + UUID_TEXT + "}", "urn:uuid:" + UUID_TEXT]
+)
+def test_every_uuid_spelling_django_reads_imports_into_a_non_key_uuid_field(text):
+    # Django's internal max_length=32 of UUIDField is the hex form it stores, not a limit of the
+    # text: the 36-character dashed form must import (the issue 10 regression).
+    result = PulpContentResource().import_data(
+        tablib.Dataset(
+            [str(uuid.uuid4()), "core.content", text, "{}"],
+            headers=["pulp_id", "pulp_type", "upstream_id", "pulp_labels"],
+        ),
+        raise_errors=True,
+    )
+    assert result.totals["new"] == 1
+    assert PulpContent.objects.get().upstream_id == uuid.UUID(UUID_TEXT)
+
+
+def test_a_bad_uuid_is_a_validation_error_naming_the_column(existing):
+    # Upstream's save raises Django's ValidationError for it: a validation error there too.
+    result = NullableTypesResource().import_data(two_rows("uuid", "not-a-uuid"))
+    assert not result.has_errors()
+    (invalid,) = result.invalid_rows
+    assert invalid.number == 2
+    assert invalid.field_specific_errors == {"uuid": ["“not-a-uuid” is not a valid UUID."]}
+    assert result.error_messages() == [
+        "Row 2, column 'uuid' (value 'not-a-uuid'): “not-a-uuid” is not a valid UUID."
+    ]
+    # As upstream, valid rows stay unless rollback_on_validation_errors is set.
+    assert len(stored()) == len(existing) + 1
+
+
+def test_a_bad_uuid_rolls_back_with_rollback_on_validation_errors(existing):
+    NullableTypesResource().import_data(two_rows("uuid", "zz"), rollback_on_validation_errors=True)
+    assert stored() == existing
+
+
+@pytest.mark.parametrize("column", ["uuid", "ip"])
+def test_an_empty_cell_in_a_nullable_converted_field_imports_as_null(column):
+    result = NullableTypesResource().import_data(two_rows(column, ""), raise_errors=True)
+    assert result.totals["new"] == 2
+    assert list(NullableTypes.objects.values_list(column, flat=True)) == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("ip", "2001:0db8::0001", "2001:db8::1"),
+        ("ip", "::ffff:10.0.0.1", "::ffff:10.0.0.1"),
+        ("decimal", "12345.678", Decimal("12345.678")),
+        ("decimal", "-99999.9994", Decimal("-99999.999")),
+        ("char", "x" * 20, "x" * 20),
+        ("text", "y" * 5000, "y" * 5000),
+        ("file", "f/" + "n" * 118, "f/" + "n" * 118),
+        # Not checked without clean_model_instances, as upstream: the database stores them.
+        ("slug", "not a slug!", "not a slug!"),
+        ("email", "not-an-email", "not-an-email"),
+        ("url", "not a url", "not a url"),
+    ],
+)
+def test_values_upstream_imports_are_imported(column, value, expected):
+    NullableTypesResource().import_data(two_rows(column, value), raise_errors=True)
+    assert NullableTypes.objects.order_by("pk").values_list(column, flat=True)[1] == expected
+
+
+def test_extra_decimal_places_are_rounded_as_upstream_not_refused():
+    NullableTypesResource().import_data(two_rows("decimal", "1.2345"), raise_errors=True)
+    value = NullableTypes.objects.order_by("pk").values_list("decimal", flat=True)[1]
+    # SQLite rounds half to even, PostgreSQL half away from zero; both keep three places.
+    assert value in (Decimal("1.234"), Decimal("1.235"))
+
+
+def test_choices_are_not_checked_without_clean_model_instances():
+    # Upstream checks choices only in full_clean(); so does the fork.
+    fake_field = models.CharField(max_length=5, choices=[("a", "A")])
+    fake_field.set_attributes_from_name("kind")
+    check = field_constraints._check_for(fake_field, "kind")
+    instance = type("Row", (), {"kind": "zzz"})()
+    constraints = field_constraints.FieldConstraints([check])
+    assert constraints.validation_errors(instance) == {}
+    constraints.check_storable(instance)  # no error: "zzz" fits five characters
+
+
+@pytest.mark.parametrize(
+    ("meta", "column", "value"),
+    [
+        ({"clean_model_instances": True}, "char", "x" * 21),
+        ({"clean_model_instances": True}, "decimal", "123456.7"),
+        ({"clean_model_instances": True}, "ip", "not an ip"),
+        ({"clean_model_instances": True}, "uuid", "not-a-uuid"),
+    ],
+)
+def test_with_clean_model_instances_full_clean_reports_them_first(meta, column, value):
+    resource = resources.modelresource_factory(NullableTypes, meta_options=meta)()
+    result = resource.import_data(two_rows(column, value))
+    assert not result.has_errors()
+    (invalid,) = result.invalid_rows
+    assert list(invalid.field_specific_errors) == [column]
+
+
+# ---- the checker itself ---------------------------------------------------------------------
+
+
+def test_the_checker_is_built_once_per_model_and_field_set():
+    first = NullableTypesResource()._field_constraints()
+    assert NullableTypesResource()._field_constraints() is first
+    assert PulpContentResource()._field_constraints() is not first
+
+
+def test_the_checker_needs_no_query_per_row():
+    from django.db import connection
+
+    resource = NullableTypesResource()
+    instance = NullableTypes(char="x" * 21, uuid=UUID_TEXT, ip="1.2.3.4", decimal=Decimal(1))
+    with CaptureQueriesContext(connection) as queries:
+        constraints = resource._field_constraints()
+        constraints.validation_errors(instance)
+        with pytest.raises(FieldConstraintError):
+            constraints.check_storable(instance)
+    assert len(queries) == 0
+
+
+def test_uuid_and_ip_fields_get_no_length_check():
+    constraints = constraints_for(NullableTypes, NullableTypesResource().fields)
+    instance = NullableTypes(
+        uuid="urn:uuid:" + UUID_TEXT, ip="0000:0000:0000:0000:0000:0000:0000:0001"
+    )
+    assert constraints.validation_errors(instance) == {}
+    constraints.check_storable(instance)
+
+
+def test_keys_relations_and_readonly_fields_are_left_out():
+    class Readonly(resources.ModelResource):
+        class Meta:
+            model = PulpContent
+            fields = ("pulp_id", "upstream_id", "domain")
+
+    resource = Readonly()
+    resource.fields["upstream_id"].readonly = True
+    constraints = constraints_for(PulpContent, resource.fields)
+    assert not constraints
+    instance = PulpContent(pulp_id="bad", upstream_id="bad", domain=PulpDomain(name="d"))
+    assert constraints.validation_errors(instance) == {}
