@@ -33,7 +33,7 @@ from . import exceptions
 from .diff import Diff
 from .instance_loaders import BaseInstanceLoader
 from .results import FAILED_CELL_ATTRIBUTE, Error, Result, RowResult
-from .utils import atomic_if_using_transaction
+from .utils import atomic_if_using_transaction, strip_byte_order_mark_from_headers
 
 #: Named after the module upstream logs the import from, so logging configured for
 #: django-import-export (``"import_export.resources"``) keeps applying to this fork.
@@ -754,6 +754,7 @@ class ResourceImportMixin:
             )
         using_transactions = bool((use_transactions or dry_run) and has_transactions)
         self._check_batch_size()
+        strip_byte_order_mark_from_headers(dataset)
 
         with _atomic(using_transactions, using=alias):
             result = self.import_data_inner(

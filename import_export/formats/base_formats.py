@@ -23,6 +23,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from tablib.formats import registry
 
+from ..utils import strip_byte_order_mark
 from .streaming.base import (
     ESCAPE_FORMULAE_SETTING,
     ESCAPE_ILLEGAL_CHARS_SETTING,
@@ -195,9 +196,17 @@ class TextFormat(TablibFormat):
     """A format whose files are text; bytes given to ``create_dataset`` are decoded first."""
 
     def create_dataset(self, in_stream, **kwargs):
+        """Decode bytes with ``encoding``, drop a leading byte-order mark, parse with tablib.
+
+        The BOM goes whatever the encoding (``utf-8`` keeps it, only ``utf-8-sig`` drops it):
+        it belongs to no header.
+        """
+        return super().create_dataset(self._text(in_stream), **kwargs)
+
+    def _text(self, in_stream):
         needs_decoding = isinstance(in_stream, bytes) and bool(self.encoding)
         text = in_stream.decode(self.encoding) if needs_decoding else in_stream
-        return super().create_dataset(text, **kwargs)
+        return strip_byte_order_mark(text)
 
     def get_read_mode(self) -> str:
         """Temporary storages open the stored upload as text for these formats."""
@@ -234,10 +243,8 @@ class YAML(TextFormat):
         """
         from .safe_yaml import safe_load
 
-        needs_decoding = isinstance(in_stream, bytes) and bool(self.encoding)
-        text = in_stream.decode(self.encoding) if needs_decoding else in_stream
         dataset = tablib.Dataset(**kwargs)
-        dataset.dict = safe_load(text)
+        dataset.dict = safe_load(self._text(in_stream))
         return dataset
 
 

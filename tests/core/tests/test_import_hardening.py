@@ -6,11 +6,14 @@ Each test reproduces one finding of the probe: it fails on the code before the f
 import os
 import tempfile
 import time
+from io import StringIO
 
 import pytest
+import tablib
 from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import override_settings
 
 from core.admin import BookAdmin
@@ -296,3 +299,40 @@ def test_signed_claim_round_trip_names_the_digest(rf, admin_user):
     assert claim.digest == "abc"
     with pytest.raises(upload_safety.UploadRejected):
         upload_safety.verify_stored_upload(request, User, "name", token)
+
+
+# ---- finding 8: a byte-order mark never reaches the first header -------------------------------
+
+
+@pytest.mark.django_db
+class TestByteOrderMark:
+    def test_command_with_explicit_utf8_updates_instead_of_adding(self, tmp_path):
+        book = Book.objects.create(name="Old")
+        path = tmp_path / "books.csv"
+        path.write_bytes(f"\ufeffid,name\n{book.pk},New\n".encode())
+        call_command(
+            "import",
+            "core.Book",
+            str(path),
+            "--encoding",
+            "utf-8",
+            interactive=False,
+            stdout=StringIO(),
+        )
+        assert list(Book.objects.values_list("pk", "name")) == [(book.pk, "New")]
+
+    def test_bom_prefixed_text_loaded_by_tablib_then_import_data(self):
+        book = Book.objects.create(name="Old")
+        dataset = tablib.Dataset().load(f"\ufeffid,name\n{book.pk},New\n", format="csv")
+        result = modelresource_factory(Book)().import_data(dataset)
+        assert not result.has_errors()
+        assert result.totals["update"] == 1
+        assert list(Book.objects.values_list("name", flat=True)) == ["New"]
+
+    @pytest.mark.parametrize("fmt", [base_formats.CSV, base_formats.TSV, base_formats.JSON])
+    def test_text_formats_drop_the_bom_whatever_the_encoding(self, fmt):
+        dataset = tablib.Dataset(headers=["id", "name"])
+        dataset.append(["1", "x"])
+        text = "\ufeff" + fmt().export_data(dataset)
+        assert fmt(encoding="utf-8").create_dataset(text.encode()).headers == ["id", "name"]
+        assert fmt().create_dataset(text).headers == ["id", "name"]
