@@ -165,20 +165,14 @@ def explain_read_error(error: BaseException) -> str | None:
     """
     import csv
 
+    from .error_text import shorten
     from .exceptions import ImportExportError
 
     if isinstance(error, ImportExportError):
-        return truncate_for_message(str(error), 300)
+        return shorten(str(error), 300)
     if isinstance(error, csv.Error) and "field larger than field limit" in str(error):
         return _CSV_FIELD_TOO_LONG % {"limit": csv.field_size_limit()}
     return None
-
-
-def truncate_for_message(text: str, limit: int = 100) -> str:
-    """``text`` cut to ``limit`` characters with an ellipsis, so messages stay readable."""
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - 1, 0)] + "\N{HORIZONTAL ELLIPSIS}"
 
 
 def max_upload_size() -> int | None:

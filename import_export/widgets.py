@@ -39,6 +39,7 @@ from django.utils.formats import (
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from import_export.error_text import shorten_value
 from import_export.exceptions import WidgetError
 
 __all__ = [
@@ -226,7 +227,9 @@ class FloatWidget(NumberWidget):
         try:
             return float(self._delocalize(value))
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{value!r} is not a valid number (expected a float)") from exc
+            raise ValueError(
+                f"{shorten_value(value)!r} is not a valid number (expected a float)"
+            ) from exc
 
 
 def _max_int_digits() -> int:
@@ -254,7 +257,9 @@ class IntegerWidget(NumberWidget):
             return int(value)
         number = _to_decimal(self._delocalize(value), value, "an integer")
         if not number.is_finite():
-            raise InvalidNumberError(f"{value!r} is not a finite number (expected an integer)")
+            raise InvalidNumberError(
+                f"{shorten_value(value)!r} is not a finite number (expected an integer)"
+            )
         limit = _max_int_digits()
         if limit and number.adjusted() >= limit:
             raise InvalidNumberError(
@@ -273,11 +278,18 @@ class DecimalWidget(NumberWidget):
         Floats go through their shortest text form, so 1.1 becomes Decimal("1.1") rather than
         the binary fraction nearest to it.
 
-        :raises InvalidNumberError: (a ValueError) when the value is not a number.
+        :raises InvalidNumberError: (a ValueError) when the value is not a number, or is NaN
+            or infinite: no decimal column can store those, and refusing them here names the
+            column instead of failing the row at save time.
         """
         if self.is_empty(value):
             return None
-        return _to_decimal(self._delocalize(value), value, "a decimal number")
+        number = _to_decimal(self._delocalize(value), value, "a decimal number")
+        if not number.is_finite():
+            raise InvalidNumberError(
+                f"{shorten_value(value)!r} is not a finite number (expected a decimal number)"
+            )
+        return number
 
 
 def _to_decimal(delocalized: Any, original: Any, expected: str) -> Decimal:
@@ -285,12 +297,14 @@ def _to_decimal(delocalized: Any, original: Any, expected: str) -> Decimal:
     if isinstance(delocalized, Decimal):
         return delocalized
     if isinstance(delocalized, bool) or not isinstance(delocalized, (str, int, float)):
-        raise InvalidNumberError(f"{original!r} is not a valid number (expected {expected})")
+        raise InvalidNumberError(
+            f"{shorten_value(original)!r} is not a valid number (expected {expected})"
+        )
     try:
         return Decimal(force_str(delocalized))
     except InvalidOperation as exc:
         raise InvalidNumberError(
-            f"{original!r} is not a valid number (expected {expected})"
+            f"{shorten_value(original)!r} is not a valid number (expected {expected})"
         ) from exc
 
 
@@ -415,7 +429,7 @@ class _TemporalWidget(Widget):
                 return parsed
         # The message opens with upstream's sentence, which callers may match on.
         raise ValueError(
-            f"Value could not be parsed using defined formats. {value!r} is not "
+            f"Value could not be parsed using defined formats. {shorten_value(value)!r} is not "
             f"{self.expected} in any of the formats {', '.join(repr(f) for f in formats)}"
         )
 
@@ -562,8 +576,8 @@ class DurationWidget(Widget):
                 logger.debug(str(exc))
         if parsed is None:
             raise ValueError(
-                f"Value could not be parsed. {value!r} is not a duration (expected e.g. "
-                "'1 day, 2:03:04', '2:03:04' or ISO 8601 'P1DT2H3M4S')"
+                f"Value could not be parsed. {shorten_value(value)!r} is not a duration "
+                "(expected e.g. '1 day, 2:03:04', '2:03:04' or ISO 8601 'P1DT2H3M4S')"
             )
         return parsed
 
@@ -627,7 +641,9 @@ class JSONWidget(Widget):
         if isinstance(value, (dict, list, int, float)):
             return value
         if not isinstance(value, str):
-            raise ValueError(f"Value {value!r} is not JSON text (got {type(value).__name__})")
+            raise ValueError(
+                f"Value {shorten_value(value)!r} is not JSON text (got {type(value).__name__})"
+            )
         try:
             return json.loads(value)
         except json.JSONDecodeError as first_error:
@@ -635,7 +651,7 @@ class JSONWidget(Widget):
                 return json.loads(value.replace("'", '"'))
             except json.JSONDecodeError:
                 raise json.JSONDecodeError(
-                    f"Value {value!r} is not valid JSON ({first_error.msg})",
+                    f"Value {shorten_value(value)!r} is not valid JSON ({first_error.msg})",
                     first_error.doc,
                     first_error.pos,
                 ) from first_error
@@ -668,7 +684,7 @@ def _field_at_path(model: type[Model], path: str) -> Any:
 
 
 def _describe_lookup(lookup: Mapping[str, Any]) -> str:
-    return ", ".join(f"{name}={value!r}" for name, value in lookup.items())
+    return ", ".join(f"{name}={shorten_value(value)!r}" for name, value in lookup.items())
 
 
 class ForeignKeyWidget(Widget):

@@ -17,11 +17,13 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from core.admin import BookAdmin
-from core.models import Book
+from core.models import Book, NullableTypes
 from import_export import upload_safety
+from import_export.diff import html_diff
 from import_export.formats import base_formats
 from import_export.formats.safe_yaml import YAMLExpansionError
 from import_export.resources import modelresource_factory
+from import_export.results import FAILED_CELL_ATTRIBUTE, Error
 from import_export.tmp_storages import TempFolderStorage
 
 BOOK_IMPORT = "/admin/core/book/import/"
@@ -336,3 +338,88 @@ class TestByteOrderMark:
         text = "\ufeff" + fmt().export_data(dataset)
         assert fmt(encoding="utf-8").create_dataset(text.encode()).headers == ["id", "name"]
         assert fmt().create_dataset(text).headers == ["id", "name"]
+
+
+# ---- finding 7 (import side): every error names its column, values stay short ------------------
+
+
+def import_one(model, column, value):
+    dataset = tablib.Dataset(headers=["id", column])
+    dataset.append(["", value])
+    return modelresource_factory(model)().import_data(dataset)
+
+
+def only_problem(result) -> tuple[str, str]:
+    """``(column, message)`` of the one failing cell of a one-row import."""
+    for _line, errors in result.row_errors():
+        (error,) = errors
+        return error.column, error.describe()
+    (invalid,) = result.invalid_rows
+    ((column, messages),) = invalid.field_specific_errors.items()
+    return column, " ".join(messages)
+
+
+@pytest.mark.django_db
+class TestErrorsNameTheirColumn:
+    @pytest.mark.parametrize("value", ["NaN", "inf", "-Infinity", "sNaN"])
+    def test_decimal_nan_and_infinity(self, value):
+        column, message = only_problem(import_one(NullableTypes, "decimal", value))
+        assert column == "decimal"
+        assert "not a finite number" in message
+        assert NullableTypes.objects.count() == 0
+
+    def test_invalid_uuid(self):
+        column, message = only_problem(import_one(NullableTypes, "uuid", "not-a-uuid"))
+        assert column == "uuid"
+        assert "not-a-uuid" in message
+
+    def test_integer_overflow(self):
+        column, message = only_problem(import_one(NullableTypes, "big_int", "9" * 25))
+        assert column == "big_int"
+        assert message.startswith("Row 1, column 'big_int'")
+        assert NullableTypes.objects.count() == 0
+
+    def test_check_constraint(self):
+        column, message = only_problem(import_one(NullableTypes, "positive_int", "-5"))
+        assert column == "positive_int"
+        assert message.startswith("Row 1, column 'positive_int' (value '-5')")
+        assert NullableTypes.objects.count() == 0
+
+    def test_long_bad_value_is_quoted_short_and_once(self):
+        value = "x" * 100_000
+        column, message = only_problem(import_one(Book, "price", value))
+        assert column == "price"
+        assert len(message) < 300
+        assert "\N{HORIZONTAL ELLIPSIS}" in message
+
+    def test_long_value_in_a_django_validation_message_is_cut(self):
+        value = "u" * 100_000
+        _column, message = only_problem(import_one(NullableTypes, "uuid", value))
+        assert len(message) < 300
+
+    def test_row_error_describe_cuts_the_value(self):
+        failure = RuntimeError("the row failed")
+        setattr(failure, FAILED_CELL_ATTRIBUTE, ("name", "v" * 10_000))
+        described = Error(failure, number=3).describe()
+        assert described.startswith("Row 3, column 'name' (value 'vvv")
+        assert len(described) < 100
+
+
+class TestPreviewDiffIsBounded:
+    def test_long_changed_text_is_not_diffed(self):
+        before, after = "a" * 50_000, "b" * 50_000
+        started = time.process_time()
+        fragment = html_diff(before, after)
+        assert time.process_time() - started < 0.05
+        assert "changed" in fragment
+        assert len(fragment) < 200
+
+    def test_short_text_still_gets_a_character_diff(self):
+        fragment = html_diff("colour", "color")
+        assert "<del" in fragment and "u" in fragment
+
+    def test_cap_follows_the_setting(self):
+        with override_settings(IMPORT_EXPORT_DIFF_MAX_CHARS=5):
+            assert "changed" in html_diff("abcdef", "abcxyz")
+        with override_settings(IMPORT_EXPORT_DIFF_MAX_CHARS=100):
+            assert "<ins" in html_diff("abcdef", "abcxyz")
