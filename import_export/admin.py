@@ -39,6 +39,16 @@ from .mixins import (
 from .results import RowResult
 from .signals import post_export, post_import
 from .tmp_storages import TempFolderStorage
+from .upload_safety import (
+    UploadRejected,
+    check_stored_digest,
+    content_digest,
+    discard_stored_upload,
+    explain_read_error,
+    sign_stored_upload,
+    sweep_expired_uploads,
+    verify_stored_upload,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -245,6 +255,7 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         upload = import_form.cleaned_data["import_file"]
         return {
             "import_file_name": upload.tmp_storage_name,
+            "import_file_token": getattr(upload, "tmp_storage_token", ""),
             "original_file_name": upload.name,
             "format": import_form.cleaned_data["format"],
             "resource": import_form.cleaned_data.get("resource", ""),
@@ -290,11 +301,19 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         """Keep the upload for the confirm step; returns the storage (its ``name`` is the key)."""
         tmp_storage = self._tmp_storage(input_format)
         tmp_storage.save(b"".join(import_file.chunks()))
+        sweep_expired_uploads(tmp_storage)
         return tmp_storage
 
     def add_data_read_fail_error_to_form(self, form, e) -> None:
-        """Name only the exception's type: its message may quote the file's content."""
+        """Name the exception's type (its message may quote the file's content).
+
+        Errors whose message this package wrote and knows to be safe (a YAML alias bomb, a CSV
+        cell over the field size limit) add that explanation as a second message.
+        """
         form.add_error("import_file", _UNREADABLE_UPLOAD % {"exc_name": repr(type(e).__name__)})
+        explanation = explain_read_error(e)
+        if explanation:
+            form.add_error("import_file", explanation)
 
     def _read_dataset(self, form, input_format, load_bytes):
         """The upload as a Dataset, or ``None`` once the form says why it cannot be imported.
@@ -384,21 +403,40 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         stored = self.write_to_tmp_storage(import_file, input_format)
         # The confirm form's initial data (get_confirm_form_initial) names the stored copy.
         import_file.tmp_storage_name = stored.name
-        dataset = self._read_dataset(import_form, input_format, stored.read)
-        if dataset is None:
-            return None
-        resource, result = self._run_import(
-            dataset,
-            import_form,
-            request,
-            kwargs,
-            dry_run=True,
-            file_name=import_file.name,
-            raise_errors=False,
-        )
+        digests = []
+
+        def read_and_digest():
+            data = stored.read()
+            digests.append(content_digest(data))
+            return data
+
+        try:
+            dataset = self._read_dataset(import_form, input_format, read_and_digest)
+            if dataset is None:
+                discard_stored_upload(stored)
+                return None
+            resource, result = self._run_import(
+                dataset,
+                import_form,
+                request,
+                kwargs,
+                dry_run=True,
+                file_name=import_file.name,
+                raise_errors=False,
+            )
+        except BaseException:
+            discard_stored_upload(stored)
+            raise
         context["result"] = result
         if _finished_cleanly(result):
+            # Only this user's confirm of this very content may import the stored file.
+            import_file.tmp_storage_token = sign_stored_upload(
+                request, self.model, stored.name, digests[-1]
+            )
             context["confirm_form"] = self.create_confirm_form(request, import_form=import_form)
+        else:
+            # No confirm step follows a preview with errors: nothing will read the file again.
+            discard_stored_upload(stored)
         return [resource]
 
     def _run_import(self, dataset, form, request, view_kwargs, *, file_name, **fixed):
@@ -423,8 +461,12 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
     def process_import(self, request, **kwargs):
         """Confirm step: import the stored file for real, then go back to the change list.
 
-        The stored file is found by the name the confirm form posts back, reduced to a bare file
-        name by the form and confined by the storage, so a forged name cannot reach other files.
+        Only a file this user's own preview stored is imported: the confirm form carries a
+        signed token binding the stored name and its content's digest to the user and model
+        (:mod:`import_export.upload_safety`). A missing, forged or foreign token, or a file
+        changed since the preview, gets a form error and the file is left alone. A file that
+        was read is removed afterwards, whether the import succeeded, failed or raised. An
+        import that fails shows its errors instead of a success message.
         """
         self._check_import_permission(request)
         confirm_form = self.create_confirm_form(request)
@@ -436,17 +478,74 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
                 tmp_storage = self._tmp_storage(
                     input_format, name=confirm_form.cleaned_data["import_file_name"]
                 )
-                dataset = self._read_stored_dataset(confirm_form, tmp_storage, input_format)
-                if dataset is not None:
-                    result = self.process_dataset(dataset, confirm_form, request, **kwargs)
-                    tmp_storage.remove()
-                    return self.process_result(result, request)
+                response = self._confirm_stored_upload(
+                    request, confirm_form, tmp_storage, input_format, kwargs
+                )
+                if response is not None:
+                    return response
         context = self._page_context(request, _("Import"))
         context.update({"confirm_form": confirm_form, "errors": confirm_form.errors})
         return self._render(request, self.import_template_name, context)
 
-    def _read_stored_dataset(self, confirm_form, tmp_storage, input_format):
-        """The stored upload as a Dataset, or ``None`` with the reason added to the form."""
+    def _confirm_stored_upload(self, request, confirm_form, tmp_storage, input_format, kwargs):
+        """Import the stored upload if this user's preview stored it; the response or ``None``.
+
+        ``None`` means the form now says why nothing was imported.
+        """
+        token = confirm_form.cleaned_data.get("import_file_token") or request.POST.get(
+            "import_file_token"
+        )
+        try:
+            claim = verify_stored_upload(request, self.model, tmp_storage.name, token)
+        except UploadRejected as rejected:
+            if rejected.discard:
+                discard_stored_upload(tmp_storage)
+            confirm_form.add_error(None, rejected.message)
+            return None
+        try:
+            dataset = self._read_stored_dataset(confirm_form, tmp_storage, input_format, claim)
+        except UploadRejected as rejected:
+            confirm_form.add_error(None, rejected.message)
+            return None
+        if dataset is None:
+            discard_stored_upload(tmp_storage)
+            return None
+        try:
+            result = self.process_dataset(dataset, confirm_form, request, **kwargs)
+        finally:
+            discard_stored_upload(tmp_storage)
+        if result.has_errors():
+            return self._render_failed_confirm(request, result)
+        return self.process_result(result, request)
+
+    def _render_failed_confirm(self, request, result):
+        """The import page listing why the confirmed import failed (it was rolled back)."""
+        messages.error(request, _("The import failed; nothing was imported."))
+        form_class = self.get_import_form_class(request)
+        import_form = form_class(
+            self.get_import_formats(),
+            self.get_import_resource_classes(request),
+            initial=self.get_import_form_initial(request),
+        )
+        resources = [cls() for cls in self.get_import_resource_classes(request)]
+        context = self.get_import_context_data()
+        context.update(self._page_context(request, _("Import")))
+        context.update(
+            {
+                "form": import_form,
+                "media": self.media + import_form.media,
+                "fields_list": _fields_list(resources),
+                "import_error_display": self.import_error_display,
+                "result": result,
+            }
+        )
+        return self._render(request, self.import_template_name, context)
+
+    def _read_stored_dataset(self, confirm_form, tmp_storage, input_format, claim=None):
+        """The stored upload as a Dataset, or ``None`` with the reason added to the form.
+
+        With ``claim`` the content must be what the preview read (else ``UploadRejected``).
+        """
         try:
             data = tmp_storage.read()
         except (OSError, ValueError) as exc:
@@ -458,11 +557,15 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
                 _("The uploaded file is no longer available. Please upload it again."),
             )
             return None
+        if claim is not None:
+            check_stored_digest(claim, data)
         try:
             return input_format.create_dataset(data)
         except Exception as exc:
             confirm_form.add_error(
-                None, _("The stored file could not be read: %(error)s") % {"error": exc}
+                None,
+                _("The stored file could not be read: %(error)s")
+                % {"error": explain_read_error(exc) or type(exc).__name__},
             )
             return None
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from diff_match_patch import diff_match_patch
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models.base import ModelState
 from django.utils.encoding import force_str
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 _INSERT = diff_match_patch.DIFF_INSERT
 _DELETE = diff_match_patch.DIFF_DELETE
@@ -47,10 +49,31 @@ def _fragment_html(operation: int, text: str) -> str:
     return f"<span>{escaped}</span>"
 
 
+#: Setting: the most characters (before and after together) one cell's diff compares.
+DIFF_MAX_CHARS_SETTING = "IMPORT_EXPORT_DIFF_MAX_CHARS"
+DEFAULT_DIFF_MAX_CHARS = 4000
+#: Seconds diff-match-patch may spend on one cell before it settles for a coarser diff.
+DIFF_TIMEOUT = 0.1
+
+
+def _diff_max_chars() -> int:
+    value = getattr(settings, DIFF_MAX_CHARS_SETTING, None)
+    return DEFAULT_DIFF_MAX_CHARS if value is None else int(value)
+
+
 def html_diff(before: Any, after: Any) -> SafeString:
-    """Escaped HTML that marks what changed between two values, character by character."""
+    """Escaped HTML that marks what changed between two values, character by character.
+
+    Long text is not compared: a character diff of two long values costs up to a second of
+    CPU per cell (a preview of many rows would take minutes), so when both values together
+    exceed ``IMPORT_EXPORT_DIFF_MAX_CHARS`` a changed cell just says "changed".
+    """
+    before, after = force_str(before), force_str(after)
+    if before != after and len(before) + len(after) > _diff_max_chars():
+        return mark_safe(f'<span class="import-diff-changed">{escape(_("changed"))}</span>')
     matcher = diff_match_patch()
-    operations = matcher.diff_main(force_str(before), force_str(after))
+    matcher.Diff_Timeout = DIFF_TIMEOUT
+    operations = matcher.diff_main(before, after)
     matcher.diff_cleanupSemantic(operations)
     return mark_safe("".join(_fragment_html(op, text) for op, text in operations))
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .tmp_storages import safe_storage_name
+from .upload_safety import upload_size_error
 
 
 class ImportExportFormBase(forms.Form):
@@ -67,6 +68,14 @@ class ImportForm(ImportExportFormBase):
             for name in ("import_file", "format"):
                 self.fields[name].widget.attrs["class"] = "guess_format"
 
+    def clean_import_file(self):
+        """Refuse an upload over ``IMPORT_EXPORT_MAX_UPLOAD_SIZE`` before anything reads it."""
+        upload = self.cleaned_data["import_file"]
+        too_big = upload_size_error(upload)
+        if too_big:
+            raise forms.ValidationError(too_big, code="file_too_big")
+        return upload
+
     @property
     def media(self):
         # The admin ships both builds of jQuery; DEBUG gets the readable one.
@@ -80,10 +89,14 @@ class ConfirmImportForm(forms.Form):
     """Second import step: carries the stored upload's name back through the browser.
 
     The name comes back from the client, so it is cut down to a bare file name here; the storage
-    classes confine it again. A value with nothing left after that is rejected.
+    classes confine it again. A value with nothing left after that is rejected. The view then
+    checks ``import_file_token`` (see :mod:`import_export.upload_safety`): only the stored file
+    of this user's own preview is imported.
     """
 
     import_file_name = forms.CharField(widget=forms.HiddenInput())
+    #: Signed by the preview: binds the stored name to this user, model and content.
+    import_file_token = forms.CharField(widget=forms.HiddenInput(), required=False)
     original_file_name = forms.CharField(widget=forms.HiddenInput())
     format = forms.CharField(widget=forms.HiddenInput())
     resource = forms.CharField(widget=forms.HiddenInput(), required=False)

@@ -26,16 +26,18 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
 from django.core.management.color import no_style
-from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router
 from django.db.transaction import TransactionManagementError, set_rollback
 from django.utils.encoding import force_str
 
 from . import exceptions, field_constraints
+from .db_errors import locate_save_error
 from .diff import Diff, LazyDiff
+from .error_text import shorten, shorten_validation_error
 from .import_plan import ImportPlan
 from .instance_loaders import BaseInstanceLoader
 from .results import FAILED_CELL_ATTRIBUTE, Error, Result, RowResult
-from .utils import atomic_if_using_transaction
+from .utils import atomic_if_using_transaction, strip_byte_order_mark_from_headers
 
 #: Named after the module upstream logs the import from, so logging configured for
 #: django-import-export (``"import_export.resources"``) keeps applying to this fork.
@@ -360,7 +362,7 @@ class ResourceImportMixin:
         try:
             self.import_field(field, instance, row, **kwargs)
         except ValueError as error:
-            return force_str(error)
+            return shorten(force_str(error))
         except Exception as error:
             _remember_failed_cell(error, field, row)
             raise
@@ -644,7 +646,7 @@ class ResourceImportMixin:
             self._import_row_into(row_result, row, instance_loader, kwargs)
         except ValidationError as invalid:
             # Bad values: reported per cell, the import goes on.
-            row_result.validation_error = invalid
+            row_result.validation_error = shorten_validation_error(invalid)
             row_result.import_type = RowResult.IMPORT_TYPE_INVALID
         except Exception as error:
             # A TransactionManagementError only echoes an earlier row's failure on a broken
@@ -757,7 +759,13 @@ class ResourceImportMixin:
         except field_constraints.FieldConstraintError as error:
             error.use_cell_of(row)
             raise
-        self.save_instance(instance, new, row, **kwargs)
+        try:
+            self.save_instance(instance, new, row, **kwargs)
+        except (DatabaseError, OverflowError, ValidationError) as error:
+            located = locate_save_error(self, instance, row, error)
+            if located is error:
+                raise
+            raise located from error
         self.save_m2m(instance, row, **kwargs)
 
     # ---- the whole dataset --------------------------------------------------------------------
@@ -793,6 +801,7 @@ class ResourceImportMixin:
             )
         using_transactions = bool((use_transactions or dry_run) and has_transactions)
         self._check_batch_size()
+        strip_byte_order_mark_from_headers(dataset)
 
         with _atomic(using_transactions, using=alias):
             result = self.import_data_inner(

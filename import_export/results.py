@@ -18,6 +18,8 @@ from django.utils.encoding import force_str
 from django.utils.functional import cached_property
 from tablib import Dataset
 
+from .error_text import shorten_value
+
 logger = logging.getLogger(__name__)
 
 #: Placeholder shown for a diff column the failing row did not have.
@@ -37,10 +39,15 @@ def _located_message(number: int | None, column: str | None, value: Any, message
     if number is not None:
         place.append(f"Row {number}")
     if column is not None:
-        place.append(f"column '{column}' (value {value!r})")
+        place.append(_cell_place(column, value))
     if not place:
         return message
     return f"{', '.join(place)}: {message}"
+
+
+def _cell_place(column: str, value: Any) -> str:
+    """``column 'x' (value 'y')``, a long value cut short: the row shows it whole already."""
+    return f"column '{column}' (value {shorten_value(value)!r})"
 
 
 class Error:

@@ -4,16 +4,27 @@ The admin import is two requests: the first uploads and previews, the second (th
 imports. The file must survive in between, and the confirm step only gets back a *name* that went
 through the browser. That name is untrusted input, so every storage here reduces it to a bare
 file name and keeps it inside its own area; a name like ``../../etc/passwd`` can never escape.
+
+Uploads whose confirm step never comes are removed once they are older than
+``IMPORT_EXPORT_TMP_STORAGE_MAX_AGE`` seconds (one day by default): ``remove_expired`` sweeps a
+storage's own area (the admin calls it whenever it stores a new upload) and the cache storage
+lets entries expire after that time.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+import time
+from datetime import UTC
 from uuid import uuid4
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
+
+logger = logging.getLogger(__name__)
 
 
 def safe_storage_name(name: str | None) -> str | None:
@@ -62,6 +73,14 @@ class BaseStorage:
         """Delete the stored content once the confirmed import no longer needs it."""
         raise NotImplementedError
 
+    def remove_expired(self, max_age: float) -> int:
+        """Remove this storage's entries older than ``max_age`` seconds; how many were removed.
+
+        The default removes nothing (a storage that cannot list its entries, or lets them
+        expire by itself, as the cache does).
+        """
+        return 0
+
     def _claim_random_name(self) -> str:
         """The entry's name, inventing an unguessable one for a first save."""
         if self.name is None:
@@ -94,6 +113,26 @@ class TempFolderStorage(BaseStorage):
     def remove(self):
         os.remove(self.get_full_path())
 
+    def remove_expired(self, max_age: float) -> int:
+        """Remove files of this storage (named ``PREFIX...``) not modified for ``max_age`` s.
+
+        Only regular files carrying this storage's prefix are considered, never a symlink or
+        another program's file in the shared temporary directory.
+        """
+        deadline = time.time() - max_age
+        removed = 0
+        with os.scandir(tempfile.gettempdir()) as entries:
+            for entry in entries:
+                if not entry.name.startswith(self.PREFIX):
+                    continue
+                try:
+                    if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < deadline:
+                        os.remove(entry.path)
+                        removed += 1
+                except OSError:  # removed meanwhile by another process, or not ours to remove
+                    continue
+        return removed
+
     def get_full_path(self) -> str:
         """Absolute path of the file; refuses any name that would resolve outside the temp dir."""
         if self.name is None:
@@ -116,7 +155,14 @@ class CacheStorage(BaseStorage):
 
     def save(self, data):
         self._claim_random_name()
-        cache.set(self._key(), data, self.CACHE_LIFETIME)
+        cache.set(self._key(), data, self._lifetime())
+
+    def _lifetime(self) -> int:
+        """``IMPORT_EXPORT_TMP_STORAGE_MAX_AGE`` when set, else ``CACHE_LIFETIME``."""
+        from .upload_safety import TMP_STORAGE_MAX_AGE_SETTING
+
+        configured = getattr(settings, TMP_STORAGE_MAX_AGE_SETTING, None)
+        return self.CACHE_LIFETIME if configured is None else int(configured)
 
     def read(self):
         # Handed back exactly as saved (bytes from an upload); text formats decode them.
@@ -167,6 +213,35 @@ class MediaStorage(BaseStorage):
 
     def remove(self):
         self._storage.delete(self.get_full_path())
+
+    def remove_expired(self, max_age: float) -> int:
+        """Remove files of ``MEDIA_FOLDER`` not modified for ``max_age`` seconds.
+
+        Only with a ``MEDIA_FOLDER`` (the folder is this storage's own); backends that cannot
+        list or date their files are left as they are.
+        """
+        if not self.MEDIA_FOLDER:
+            return 0
+        from datetime import datetime, timedelta
+
+        deadline = datetime.now(UTC) - timedelta(seconds=max_age)
+        try:
+            _folders, files = self._storage.listdir(self.MEDIA_FOLDER)
+        except (OSError, NotImplementedError):
+            return 0
+        removed = 0
+        for file_name in files:
+            path = os.path.join(self.MEDIA_FOLDER, file_name)
+            try:
+                modified = self._storage.get_modified_time(path)
+                if modified.tzinfo is None:
+                    modified = modified.replace(tzinfo=UTC)
+                if modified < deadline:
+                    self._storage.delete(path)
+                    removed += 1
+            except (OSError, NotImplementedError) as error:
+                logger.info("Could not check stored import file %r: %r", path, error)
+        return removed
 
     def get_full_path(self) -> str:
         if self.name is None:

@@ -28,3 +28,31 @@ def get_related_model(field):
     if hasattr(field, "related_model"):
         return field.related_model
     return None
+
+
+BYTE_ORDER_MARK = "\ufeff"
+
+
+def strip_byte_order_mark(text):
+    """``text`` without a leading byte-order mark (U+FEFF); anything else is returned as is.
+
+    Files saved by Excel and Notepad start with one; decoded as ``utf-8`` (not ``utf-8-sig``)
+    it stays in the text and would make the first header read ``"\\ufeffid"``.
+    """
+    if isinstance(text, str) and text.startswith(BYTE_ORDER_MARK):
+        return text[len(BYTE_ORDER_MARK) :]
+    return text
+
+
+def strip_byte_order_mark_from_headers(dataset) -> None:
+    """Remove a byte-order mark from ``dataset``'s first header, in place.
+
+    A BOM is never part of a column name; leaving it turns an update into a new row because
+    the id column is not found.
+    """
+    headers = getattr(dataset, "headers", None)
+    if not headers or not isinstance(headers[0], str):
+        return
+    cleaned = strip_byte_order_mark(headers[0])
+    if cleaned != headers[0]:
+        dataset.headers = [cleaned, *headers[1:]]

@@ -39,6 +39,7 @@ from django.utils.formats import (
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from import_export.error_text import shorten_value
 from import_export.exceptions import WidgetError
 
 __all__ = [
@@ -235,7 +236,7 @@ class FloatWidget(NumberWidget):
         """
         if self.is_empty(value):
             return None
-        message = f"{value!r} is not a valid number (expected a float)"
+        message = f"{shorten_value(value)!r} is not a valid number (expected a float)"
         try:
             return float(self._delocalize(value))
         except ValueError as exc:  # bad text: a validation error, as upstream
@@ -270,9 +271,13 @@ class IntegerWidget(NumberWidget):
         number = _to_decimal(self._delocalize(value), value, "an integer")
         if number.is_infinite():
             # Upstream's int() raises OverflowError here (a row error), and ValueError for NaN.
-            raise OverflowError(f"{value!r} is not a finite number (expected an integer)")
+            raise OverflowError(
+                f"{shorten_value(value)!r} is not a finite number (expected an integer)"
+            )
         if not number.is_finite():
-            raise InvalidNumberError(f"{value!r} is not a finite number (expected an integer)")
+            raise InvalidNumberError(
+                f"{shorten_value(value)!r} is not a finite number (expected an integer)"
+            )
         limit = _max_int_digits()
         if limit and number.adjusted() >= limit:
             raise InvalidNumberError(
@@ -292,7 +297,9 @@ class DecimalWidget(NumberWidget):
         the binary fraction nearest to it.
 
         :raises NumberSyntaxError: (an InvalidOperation, not a ValueError: a row error, as
-            upstream's) when the value is not a number.
+            upstream's) when the value is not a number, or is NaN or infinite: no decimal
+            column stores those, and refusing them here names the column instead of failing
+            the row at save time.
         """
         if self.is_empty(value):
             return None
@@ -300,7 +307,12 @@ class DecimalWidget(NumberWidget):
         if isinstance(delocalized, bool) or not isinstance(delocalized, (Decimal, int, float)):
             # Upstream reads every other value as its text; lists and the like then fail to parse.
             delocalized = force_str(delocalized)
-        return _to_decimal(delocalized, value, "a decimal number")
+        number = _to_decimal(delocalized, value, "a decimal number")
+        if not number.is_finite():
+            raise NumberSyntaxError(
+                f"{shorten_value(value)!r} is not a finite number (expected a decimal number)"
+            )
+        return number
 
 
 def _to_decimal(delocalized: Any, original: Any, expected: str) -> Decimal:
@@ -313,7 +325,7 @@ def _to_decimal(delocalized: Any, original: Any, expected: str) -> Decimal:
     """
     if isinstance(delocalized, Decimal):
         return delocalized
-    message = f"{original!r} is not a valid number (expected {expected})"
+    message = f"{shorten_value(original)!r} is not a valid number (expected {expected})"
     if isinstance(delocalized, (list, tuple)):
         raise InvalidNumberError(message)
     if isinstance(delocalized, bool) or not isinstance(delocalized, (str, int, float)):
@@ -445,7 +457,7 @@ class _TemporalWidget(Widget):
                 return parsed
         # The message opens with upstream's sentence, which callers may match on.
         raise ValueError(
-            f"Value could not be parsed using defined formats. {value!r} is not "
+            f"Value could not be parsed using defined formats. {shorten_value(value)!r} is not "
             f"{self.expected} in any of the formats {', '.join(repr(f) for f in formats)}"
         )
 
@@ -592,8 +604,8 @@ class DurationWidget(Widget):
                 logger.debug(str(exc))
         if parsed is None:
             raise ValueError(
-                f"Value could not be parsed. {value!r} is not a duration (expected e.g. "
-                "'1 day, 2:03:04', '2:03:04' or ISO 8601 'P1DT2H3M4S')"
+                f"Value could not be parsed. {shorten_value(value)!r} is not a duration "
+                "(expected e.g. '1 day, 2:03:04', '2:03:04' or ISO 8601 'P1DT2H3M4S')"
             )
         return parsed
 
@@ -657,7 +669,9 @@ class JSONWidget(Widget):
         if isinstance(value, (dict, list, int, float)):
             return value
         if not isinstance(value, str):
-            raise ValueError(f"Value {value!r} is not JSON text (got {type(value).__name__})")
+            raise ValueError(
+                f"Value {shorten_value(value)!r} is not JSON text (got {type(value).__name__})"
+            )
         try:
             return json.loads(value)
         except json.JSONDecodeError as first_error:
@@ -665,7 +679,7 @@ class JSONWidget(Widget):
                 return json.loads(value.replace("'", '"'))
             except json.JSONDecodeError:
                 raise json.JSONDecodeError(
-                    f"Value {value!r} is not valid JSON ({first_error.msg})",
+                    f"Value {shorten_value(value)!r} is not valid JSON ({first_error.msg})",
                     first_error.doc,
                     first_error.pos,
                 ) from first_error
@@ -698,7 +712,7 @@ def _field_at_path(model: type[Model], path: str) -> Any:
 
 
 def _describe_lookup(lookup: Mapping[str, Any]) -> str:
-    return ", ".join(f"{name}={value!r}" for name, value in lookup.items())
+    return ", ".join(f"{name}={shorten_value(value)!r}" for name, value in lookup.items())
 
 
 class ForeignKeyWidget(Widget):

@@ -23,6 +23,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from tablib.formats import registry
 
+from ..utils import strip_byte_order_mark
 from .streaming.base import (
     ESCAPE_FORMULAE_SETTING,
     ESCAPE_ILLEGAL_CHARS_SETTING,
@@ -195,9 +196,17 @@ class TextFormat(TablibFormat):
     """A format whose files are text; bytes given to ``create_dataset`` are decoded first."""
 
     def create_dataset(self, in_stream, **kwargs):
+        """Decode bytes with ``encoding``, drop a leading byte-order mark, parse with tablib.
+
+        The BOM goes whatever the encoding (``utf-8`` keeps it, only ``utf-8-sig`` drops it):
+        it belongs to no header.
+        """
+        return super().create_dataset(self._text(in_stream), **kwargs)
+
+    def _text(self, in_stream):
         needs_decoding = isinstance(in_stream, bytes) and bool(self.encoding)
         text = in_stream.decode(self.encoding) if needs_decoding else in_stream
-        return super().create_dataset(text, **kwargs)
+        return strip_byte_order_mark(text)
 
     def get_read_mode(self) -> str:
         """Temporary storages open the stored upload as text for these formats."""
@@ -225,6 +234,18 @@ class YAML(TextFormat):
     # No IANA registration existed for years; text/yaml is what browsers and servers use.
     CONTENT_TYPE = "text/yaml"
     STREAM_WRITER = _STREAMING + "yaml.YAMLStreamWriter"
+
+    def create_dataset(self, in_stream, **kwargs):
+        """Load with :mod:`~import_export.formats.safe_yaml`: safe types, bounded aliases.
+
+        tablib's own loader expands aliases without limit, so a tiny file can take minutes and
+        gigabytes (see :doc:`security`); the parsed rows then go to tablib as before.
+        """
+        from .safe_yaml import safe_load
+
+        dataset = tablib.Dataset(**kwargs)
+        dataset.dict = safe_load(self._text(in_stream))
+        return dataset
 
 
 class TSV(TextFormat):

@@ -232,10 +232,11 @@ class TestConfirmStepSafety:
         assert ".." in traversal or os.sep in traversal
         response = self._confirm(admin_client, import_file_name=f"../../../../..{secret}")
         assert response.status_code == 200
-        assert "no longer available" in response.content.decode()
+        assert "not uploaded in your import preview" in response.content.decode()
         response = self._confirm(admin_client, import_file_name=traversal)
         assert response.status_code == 200
         assert Book.objects.count() == 0
+        assert secret.exists()
 
     def test_name_reduced_to_nothing_is_rejected(self, admin_client):
         response = self._confirm(admin_client, import_file_name="../")
@@ -258,8 +259,11 @@ class TestConfirmStepSafety:
     def test_get_is_not_allowed(self, admin_client):
         assert admin_client.get(BOOK_PROCESS).status_code == 405
 
-    def test_missing_stored_file_asks_for_upload_again(self, admin_client):
-        response = self._confirm(admin_client, import_file_name="django-import-export-gone")
+    def test_missing_stored_file_asks_for_upload_again(self, admin_client, stored_files):
+        preview = post_upload(admin_client, b"id,name\n,Gone\n")
+        data = confirm_data(preview)
+        TempFolderStorage(name=data["import_file_name"]).remove()
+        response = admin_client.post(BOOK_PROCESS, data)
         assert "no longer available" in response.content.decode()
 
 
