@@ -101,6 +101,7 @@ def write_rows(
     document rather than one that looks complete.
     """
     count = 0
+    ended = False
     try:
         writer.start()
         write_row = writer.write_row
@@ -111,7 +112,10 @@ def write_rows(
             if progress is not None and count % every == 0:
                 progress(count)
         writer.end()
+        ended = True
     finally:
+        if not ended:
+            abort_writer(writer)
         # Close the row source now (and with it the database cursor), not whenever the
         # generator is collected: after an error that may be when the connection is gone.
         close = getattr(rows, "close", None)
@@ -120,6 +124,16 @@ def write_rows(
     if progress is not None:
         progress(count)
     return count
+
+
+def abort_writer(writer) -> None:
+    """Let a writer that will not be ended free what it holds (its temporary files).
+
+    Writers of custom formats may predate :meth:`StreamWriter.abort`; they are left alone.
+    """
+    abort = getattr(writer, "abort", None)
+    if abort is not None:
+        abort()
 
 
 class ChunkSink:
@@ -185,6 +199,7 @@ def iter_export_chunks(
     file_format = resolve_format(file_format)
     kwargs = dict(export_kwargs or {})
     rows = resource.export_iter(queryset, **kwargs)
+    writer = None
     try:
         # Everything up to the first row written; if any of it fails, the caller gets the
         # exception and never an iterator to close, so the rows (and cursor) are closed here.
@@ -197,6 +212,8 @@ def iter_export_chunks(
             writer.write_row(first)
     except BaseException:
         rows.close()
+        if writer is not None:
+            abort_writer(writer)
         raise
     return ExportChunks(sink.take(), rows, writer, sink, chunk_bytes, _describe(resource))
 
@@ -244,6 +261,7 @@ class ExportChunks:
 
     def close(self) -> None:
         self._rows.close()
+        abort_writer(self._writer)  # a no-op once the document was ended
 
     def _remaining_chunks(self) -> Iterator[bytes]:
         """Render the rest; on an error, log it and re-raise so the server aborts the response.
@@ -264,6 +282,7 @@ class ExportChunks:
             raise
         finally:
             self._rows.close()
+            abort_writer(writer)
         tail = sink.take()
         if tail:
             yield tail

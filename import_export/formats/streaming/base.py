@@ -207,6 +207,18 @@ class StreamWriter:
         if flush is not None:
             flush()
 
+    def abort(self) -> None:
+        """Release what the writer holds after a failure; the document stays unterminated.
+
+        Callers that give up before :meth:`end` (an error in a row, a client that went away)
+        call it so that nothing outlives the export, such as the temporary file openpyxl keeps
+        for an XLSX sheet.  It never raises, may be called more than once, and does nothing
+        once the document was ended.
+        """
+        if self._started and self._open_for_rows:
+            self._open_for_rows = False
+            self._abort()
+
     # -- hooks for subclasses --------------------------------------------------------------
 
     def _open(self) -> None:
@@ -217,6 +229,9 @@ class StreamWriter:
 
     def _close(self) -> None:
         """Write the document closing; the default writes nothing."""
+
+    def _abort(self) -> None:
+        """Free resources after a failure (see :meth:`abort`); must not raise."""
 
     # -- helpers ---------------------------------------------------------------------------
 
