@@ -101,6 +101,7 @@ def write_rows(
     document rather than one that looks complete.
     """
     count = 0
+    ended = False
     try:
         writer.start()
         write_row = writer.write_row
@@ -111,7 +112,10 @@ def write_rows(
             if progress is not None and count % every == 0:
                 progress(count)
         writer.end()
+        ended = True
     finally:
+        if not ended:
+            abort_writer(writer)
         # Close the row source now (and with it the database cursor), not whenever the
         # generator is collected: after an error that may be when the connection is gone.
         close = getattr(rows, "close", None)
@@ -120,6 +124,16 @@ def write_rows(
     if progress is not None:
         progress(count)
     return count
+
+
+def abort_writer(writer) -> None:
+    """Let a writer that will not be ended free what it holds (its temporary files).
+
+    Writers of custom formats may predate :meth:`StreamWriter.abort`; they are left alone.
+    """
+    abort = getattr(writer, "abort", None)
+    if abort is not None:
+        abort()
 
 
 class ChunkSink:
@@ -175,15 +189,17 @@ def iter_export_chunks(
     The export is primed before this returns: ``before_export``, the queryset, the headers and
     the first row all run now, so a view can still answer an error with an error page.  The
     remaining rows are rendered as the chunks are consumed, about ``chunk_bytes`` at a time.
-    An error after the first chunk is logged and re-raised, so the server aborts the download
-    rather than ending it as if it were complete.  ``export_kwargs`` are the keyword arguments of
-    the export (``export_fields``, hook metadata...), as for
-    :meth:`~import_export.resources.Resource.export_to_stream`; they are a dict so that none of
-    them can collide with this function's own arguments.
+    An error after the first chunk is logged (naming the resource and the data row) and
+    re-raised, so the server aborts the download rather than ending it as if it were complete
+    (the security page of the docs says what each kind of server lets the client see).
+    ``export_kwargs`` are the keyword arguments of the export (``export_fields``, hook
+    metadata...), as for :meth:`~import_export.resources.Resource.export_to_stream`; they are a
+    dict so that none of them can collide with this function's own arguments.
     """
     file_format = resolve_format(file_format)
     kwargs = dict(export_kwargs or {})
     rows = resource.export_iter(queryset, **kwargs)
+    writer = None
     try:
         # Everything up to the first row written; if any of it fails, the caller gets the
         # exception and never an iterator to close, so the rows (and cursor) are closed here.
@@ -196,8 +212,16 @@ def iter_export_chunks(
             writer.write_row(first)
     except BaseException:
         rows.close()
+        if writer is not None:
+            abort_writer(writer)
         raise
-    return ExportChunks(sink.take(), rows, writer, sink, chunk_bytes)
+    return ExportChunks(sink.take(), rows, writer, sink, chunk_bytes, _describe(resource))
+
+
+def _describe(resource) -> str:
+    """The resource as the log names it: its class's dotted path."""
+    cls = type(resource)
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 class ExportChunks:
@@ -209,32 +233,70 @@ class ExportChunks:
     which time the connection may be inside another transaction.
     """
 
-    def __init__(self, first: bytes, rows: Iterator, writer, sink: ChunkSink, chunk_bytes: int):
+    def __init__(
+        self,
+        first: bytes,
+        rows: Iterator,
+        writer,
+        sink: ChunkSink,
+        chunk_bytes: int,
+        resource_name: str = "",
+    ):
         self._rows = rows
-        self._chunks = chain([first], _remaining_chunks(rows, writer, sink, chunk_bytes))
+        self._writer = writer
+        self._sink = sink
+        self._chunk_bytes = chunk_bytes
+        self._resource_name = resource_name
+        #: Bytes handed to the server so far (what the client may already have received).
+        self.bytes_sent = 0
+        self._chunks = chain([first], self._remaining_chunks())
 
     def __iter__(self) -> ExportChunks:
         return self
 
     def __next__(self) -> bytes:
-        return next(self._chunks)
+        chunk = next(self._chunks)
+        self.bytes_sent += len(chunk)
+        return chunk
 
     def close(self) -> None:
         self._rows.close()
+        abort_writer(self._writer)  # a no-op once the document was ended
 
+    def _remaining_chunks(self) -> Iterator[bytes]:
+        """Render the rest; on an error, log it and re-raise so the server aborts the response.
 
-def _remaining_chunks(rows: Iterator, writer, sink: ChunkSink, chunk_bytes: int) -> Iterator[bytes]:
-    try:
-        for row in rows:
-            writer.write_row(row)
-            if sink.size >= chunk_bytes:
-                yield sink.take()
-        writer.end()
-    except Exception:
-        logger.exception("Streamed export failed after its first bytes were sent")
-        raise
-    finally:
-        rows.close()
-    tail = sink.take()
-    if tail:
-        yield tail
+        Re-raising is what makes a WSGI server drop the connection without the final chunk
+        (HTTP/1.1 chunked encoding), so the client sees a failed transfer instead of a short
+        file that looks complete.
+        """
+        writer, sink, chunk_bytes = self._writer, self._sink, self._chunk_bytes
+        try:
+            for row in self._rows:
+                writer.write_row(row)
+                if sink.size >= chunk_bytes:
+                    yield sink.take()
+            writer.end()
+        except Exception:
+            self._log_failure(writer.rows_written + 1)
+            raise
+        finally:
+            self._rows.close()
+            abort_writer(writer)
+        tail = sink.take()
+        if tail:
+            yield tail
+
+    def _log_failure(self, row_number: int) -> None:
+        logger.exception(
+            "Streamed export of %s failed at data row %d after %d bytes had been sent; "
+            "the response is aborted so that the download fails instead of looking complete",
+            self._resource_name or "a resource",
+            row_number,
+            self.bytes_sent,
+            extra={
+                "resource": self._resource_name,
+                "row": row_number,
+                "bytes_sent": self.bytes_sent,
+            },
+        )

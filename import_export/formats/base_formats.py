@@ -187,7 +187,7 @@ class TablibFormat(Format):
 
     @staticmethod
     def _escape_formulae(dataset) -> None:
-        """Turn every data cell into text without a leading ``=`` (headers are left alone)."""
+        """Turn every data cell into text that cannot start a formula (headers left alone)."""
         for index in range(len(dataset)):
             dataset[index] = escape_formulae_in_row(dataset[index])
 

@@ -59,13 +59,27 @@ def setting_is_on(name: str) -> bool:
     return getattr(settings, name, False) is True
 
 
+#: The first characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection
+#: list): ``=``, ``+``, ``-`` and ``@`` start one, a tab or carriage return may be skipped
+#: before one.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: What an escaped cell starts with: the apostrophe spreadsheets take as "this is text".
+FORMULA_ESCAPE_PREFIX = "'"
+
+
 def escape_formula(text: str) -> str:
-    """Drop the leading ``=`` so a spreadsheet shows the text instead of evaluating it."""
-    return text[1:] if text.startswith("=") else text
+    """``text`` with an apostrophe in front when it starts like a formula, else unchanged.
+
+    A single apostrophe makes the whole cell text whatever follows it (``==1+2``,
+    ``+HYPERLINK(...)``, ``\t=cmd``), so one prefix neutralises any run of such characters.
+    Prefixing rather than stripping (upstream removes one ``=``) keeps the value readable and
+    never changes its meaning in silence: stripping would turn ``-5`` into ``5``.
+    """
+    return FORMULA_ESCAPE_PREFIX + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def escape_formulae_in_row(row: Sequence[Any]) -> list[str]:
-    """A row as the classic escaping leaves it: every cell a string, leading ``=`` removed.
+    """A row as the classic escaping leaves it: every cell a string, formulae prefixed.
 
     The classic path stringifies every cell (``None`` becomes ``"None"``), so the streamed one
     must too to produce identical bytes.
@@ -193,6 +207,18 @@ class StreamWriter:
         if flush is not None:
             flush()
 
+    def abort(self) -> None:
+        """Release what the writer holds after a failure; the document stays unterminated.
+
+        Callers that give up before :meth:`end` (an error in a row, a client that went away)
+        call it so that nothing outlives the export, such as the temporary file openpyxl keeps
+        for an XLSX sheet.  It never raises, may be called more than once, and does nothing
+        once the document was ended.
+        """
+        if self._started and self._open_for_rows:
+            self._open_for_rows = False
+            self._abort()
+
     # -- hooks for subclasses --------------------------------------------------------------
 
     def _open(self) -> None:
@@ -203,6 +229,9 @@ class StreamWriter:
 
     def _close(self) -> None:
         """Write the document closing; the default writes nothing."""
+
+    def _abort(self) -> None:
+        """Free resources after a failure (see :meth:`abort`); must not raise."""
 
     # -- helpers ---------------------------------------------------------------------------
 

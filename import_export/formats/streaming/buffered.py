@@ -78,6 +78,9 @@ class BufferedStreamWriter(StreamWriter):
         else:
             self._write_bytes(content)
 
+    def _abort(self) -> None:
+        self._dataset = None  # the rows gathered so far are not going anywhere
+
     def _write_bytes(self, content: bytes) -> None:
         """Write binary output, through the byte buffer under a text file if need be."""
         if not self.text_stream:

@@ -22,6 +22,7 @@ Differences, forced by writing in one pass:
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import decimal
 import warnings
@@ -106,6 +107,26 @@ class XLSXStreamWriter(StreamWriter):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=DeprecationWarning)
             self._workbook.save(self.stream)
+
+    def _abort(self) -> None:
+        """Remove openpyxl's temporary sheet file (about 2 MB a sheet).
+
+        openpyxl only deletes it when the workbook is saved, or at interpreter exit: a failed
+        export would otherwise leave one behind for as long as the server process lives.
+        """
+        self._held_rows = None
+        sheet = getattr(self, "_sheet", None)
+        writer = getattr(sheet, "_writer", None)
+        if writer is None:  # no row reached the sheet yet: no file was created
+            return
+        # Close the sheet's row generator before the file it writes to, or the garbage
+        # collector later makes it write closing tags into a closed file.
+        for generator in (getattr(sheet, "_rows", None), writer):
+            with contextlib.suppress(Exception):
+                if generator is not None:
+                    generator.close()
+        with contextlib.suppress(OSError, ValueError):
+            writer.cleanup()
 
     # -- rows ------------------------------------------------------------------------------
 

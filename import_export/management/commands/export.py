@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
@@ -69,10 +72,11 @@ class Command(BaseCommand):
         progress = self._progress_reporter(resource)
 
         try:
-            if output:
-                rows = self._export_to_file(resource, file_format, output, progress)
-            else:
-                rows = self._export_to_stdout(resource, file_format, progress)
+            with _sigterm_raises_system_exit():
+                if output:
+                    rows = self._export_to_file(resource, file_format, output, progress)
+                else:
+                    rows = self._export_to_stdout(resource, file_format, progress)
         finally:
             if progress is not None:
                 progress.end_line()  # an error message must not start mid-bar
@@ -87,7 +91,8 @@ class Command(BaseCommand):
         """Stream into a temporary sibling of ``path``, then rename it over ``path``.
 
         The temporary file is in the same directory so that the rename is atomic (same file
-        system).  On any failure, including Ctrl-C, it is removed and ``path`` is untouched.
+        system).  On any failure, including Ctrl-C and SIGTERM, it is removed and ``path`` is
+        untouched.
         """
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
@@ -207,6 +212,35 @@ def _export(resource, file_format, target, progress) -> int:
     if progress is not None:
         progress(len(dataset))
     return len(dataset)
+
+
+#: Exit status of an export stopped by SIGTERM: 128 + the signal number, as a shell reports it.
+SIGTERM_EXIT_STATUS = 128 + signal.SIGTERM
+
+
+@contextlib.contextmanager
+def _sigterm_raises_system_exit() -> Iterator[None]:
+    """Let SIGTERM unwind the export like Ctrl-C does, so the clean-up code runs.
+
+    Python's default SIGTERM kills the process on the spot: no ``except``/``finally`` runs and
+    the hidden ``.partial`` file stays behind.  While the export runs, SIGTERM instead raises
+    ``SystemExit(143)`` (the status a shell shows for a process killed by SIGTERM).  A handler
+    someone else installed, or an ignored SIGTERM, is left alone, and so is a command called
+    from a thread other than the main one (only the main thread may set signal handlers).
+    """
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if not in_main_thread or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(SIGTERM_EXIT_STATUS)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _count_or_none(resource) -> int | None:

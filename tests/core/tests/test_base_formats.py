@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import json
 from unittest import mock
 
 import openpyxl
@@ -215,12 +216,41 @@ def test_yaml_rows_are_flow_mappings():
 
 
 @override_settings(**{ESCAPE_SETTING: True})
-def test_escaping_removes_one_leading_equals_and_stringifies_cells():
+def test_escaping_prefixes_formulae_and_stringifies_cells():
     dataset = sample_dataset()
     exported = base_formats.CSV().export_data(dataset)
-    assert exported == "id,name,formula\r\n1,Ada,1+2\r\n2,None,=twice\r\n"
+    assert exported == "id,name,formula\r\n1,Ada,'=1+2\r\n2,None,'==twice\r\n"
     # The dataset itself is rewritten, as upstream does; headers are not touched.
-    assert dataset[0] == ("1", "Ada", "1+2") and dataset.headers == ["id", "name", "formula"]
+    assert dataset[0] == ("1", "Ada", "'=1+2") and dataset.headers == ["id", "name", "formula"]
+
+
+#: Cells a spreadsheet would evaluate (OWASP's CSV injection list), doubled characters included.
+FORMULA_CELLS = [
+    "=1+2",
+    "==1+2",
+    '==HYPERLINK("http://example.com/x","click")',
+    "+1+2",
+    "++cmd",
+    "-2+3",
+    "@SUM(A1:A2)",
+    "\t=1+2",
+    "\r=1+2",
+    "=-=+@",
+]
+
+
+@pytest.mark.parametrize("cell", FORMULA_CELLS, ids=repr)
+@override_settings(**{ESCAPE_SETTING: True})
+def test_escaping_prefixes_every_formula_start_with_one_apostrophe(cell):
+    exported = base_formats.JSON().export_data(tablib.Dataset([cell, "ok"], headers=["f", "t"]))
+    assert json.loads(exported) == [{"f": "'" + cell, "t": "ok"}]
+
+
+@pytest.mark.parametrize("cell", ["a=1", " =1", "'=1", "1-2", "x@y", "", "None"], ids=repr)
+@override_settings(**{ESCAPE_SETTING: True})
+def test_escaping_leaves_cells_that_do_not_start_a_formula(cell):
+    exported = base_formats.JSON().export_data(tablib.Dataset([cell], headers=["f"]))
+    assert json.loads(exported) == [{"f": cell}]
 
 
 @pytest.mark.parametrize("value", [False, "True", 1, None])
@@ -235,16 +265,19 @@ def test_escape_keyword_overrides_the_setting():
         kept = base_formats.CSV().export_data(sample_dataset(), escape_formulae=False)
     with override_settings(**{ESCAPE_SETTING: False}):
         escaped = base_formats.CSV().export_data(sample_dataset(), escape_formulae=True)
-    assert "=1+2" in kept and ",1+2" in escaped
+    assert ",=1+2" in kept and ",'=1+2" in escaped
 
 
 @override_settings(**{ESCAPE_SETTING: True})
 def test_escaped_xlsx_cells_are_text():
-    content = base_formats.XLSX().export_data(sample_dataset())
+    dataset = tablib.Dataset(*[[cell] for cell in FORMULA_CELLS], headers=["formula"])
+    content = base_formats.XLSX().export_data(dataset)
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
-    assert [cell.value for cell in sheet[2]] == ["1", "Ada", "1+2"]
-    # A second "=" survives and makes the cell a formula again, exactly as upstream.
-    assert sheet["C3"].value == "=twice"
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [cell.data_type for cell in cells] == ["s"] * len(FORMULA_CELLS)
+    # XML reads a carriage return back as a line feed.
+    expected = ["'" + cell.replace("\r", "\n") for cell in FORMULA_CELLS]
+    assert [cell.value for cell in cells] == expected
 
 
 # -- XLSX illegal characters -----------------------------------------------------------------
@@ -273,7 +306,7 @@ def test_xlsx_formula_escaping_is_applied_once_with_illegal_characters():
     dataset = tablib.Dataset(["==a", "x\x01"], headers=["f", "t"])
     content = base_formats.XLSX().export_data(dataset)
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
-    assert sheet["A2"].value == "=a"
+    assert sheet["A2"].value == "'==a"
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -6,9 +6,15 @@ bytes the library would produce", not a copy of today's output.
 """
 
 import io
+import itertools
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 from decimal import Decimal
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -30,6 +36,7 @@ from import_export.formats import base_formats
 pytestmark = pytest.mark.django_db
 
 MODULE = __name__
+TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 # --- resources addressed by dotted path from the tests -----------------------------------------
@@ -527,3 +534,52 @@ def test_unparseable_file_names_file_and_format(tmp_path):
     path.write_bytes(b"this is not a workbook")
     with pytest.raises(CommandError, match="Cannot read '.*broken.xlsx' as XLSX"):
         run_import("core.Book", str(path))
+
+
+# --- SIGTERM -------------------------------------------------------------------------------------
+
+
+class EndlessSlowResource(resources.Resource):
+    """Rows without end and without a database: an export still running when it is signalled."""
+
+    name = Field(attribute="name", column_name="name")
+
+    def get_queryset(self):
+        return (SimpleNamespace(name=f"row {number}") for number in itertools.count())
+
+    def dehydrate_name(self, row):
+        time.sleep(0.0005)
+        return row.name
+
+
+def _wait_for(condition, seconds=30.0):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the export to start writing")
+        time.sleep(0.02)
+
+
+def test_sigterm_removes_the_partial_file_and_exits_non_zero(tmp_path):
+    target = tmp_path / "rows.csv"
+    command = [
+        sys.executable,
+        os.path.join(TESTS_DIR, "manage.py"),
+        "export",
+        "CSV",
+        f"{MODULE}.EndlessSlowResource",
+        "--output",
+        str(target),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        # The hidden .partial file exists and has received rows: the export is under way.
+        _wait_for(lambda: any(path.stat().st_size for path in tmp_path.iterdir()))
+        process.send_signal(signal.SIGTERM)
+        stderr = process.communicate(timeout=30)[1]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 128 + signal.SIGTERM, stderr.decode()
+    assert os.listdir(tmp_path) == []

@@ -374,7 +374,9 @@ text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12
 cells = st.one_of(
     st.none(),
     text,
-    st.sampled_from(["=1+2", "-3", "+x", "@a", '"', "\r\n", ",", "\t", "é", "", "  "]),
+    st.sampled_from(
+        ["=1+2", "==1+2", "-3", "+x", "@a", "\t=1", "\r=1", '"', "\r\n", ",", "\t", "é", "", "  "]
+    ),
     st.integers(min_value=-(2**63), max_value=2**63),
     st.floats(allow_nan=False, allow_infinity=False),
     st.decimals(allow_nan=False, allow_infinity=False, places=3),
