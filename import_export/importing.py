@@ -816,6 +816,7 @@ class ResourceImportMixin:
 
         row_atomic = using_transactions and not self._meta.use_bulk
         seen_keys: dict[tuple, int] = {}
+        number = 0
         for number, values in enumerate(dataset, 1):
             row = OrderedDict(zip(headers, values))
             # Hooks get copies (**kwargs); only this loop writes to the dict.
@@ -835,6 +836,8 @@ class ResourceImportMixin:
                 result, row_result, number, row, collect_failed_rows, raise_errors
             )
 
+        # The rows consumed: a streamed dataset has no length before it is read.
+        result.total_rows = number
         if self._meta.use_bulk:
             self._flush_leftovers(result, dry_run, raise_errors, using_transactions)
         self._run_dataset_step(
