@@ -249,6 +249,31 @@ class Resource(ResourceImportMixin, metaclass=DeclarativeMetaclass):
         self.after_export(queryset, None, **kwargs)
         return count
 
+    def import_from_stream(
+        self,
+        format,
+        file: IO,
+        *,
+        progress: ProgressCallback | None = None,
+        **kwargs,
+    ) -> Result:
+        """Import ``file`` in ``format`` as its rows are read, in bounded memory.
+
+        ``format`` is a name (``"csv"``, ``"json"``, ``"xlsx"``...), a Format class or instance;
+        ``file`` a text or binary file-like object.  The keyword arguments are those of
+        :meth:`import_data` (``dry_run``, ``raise_errors``, ``use_transactions``,
+        ``collect_failed_rows``, ``rollback_on_validation_errors`` and the hooks' own), plus
+        ``max_row_results`` and ``max_errors`` for the returned
+        :class:`~import_export.results.BoundedResult`.  The database ends as after
+        ``import_data(format.create_dataset(file.read()))``, in one transaction.  ``progress``,
+        if given, is called with the running count of rows read.  ``before_import`` and
+        ``after_import`` get a :class:`~import_export.stream_import.StreamedDataset` (headers,
+        rows readable only by the import); see :doc:`/streaming` for the details.
+        """
+        from .stream_import import import_from_stream
+
+        return import_from_stream(self, format, file, progress=progress, **kwargs)
+
     @classmethod
     def get_display_name(cls) -> str:
         """The name shown to people choosing a resource (``Meta.name`` or the class name)."""

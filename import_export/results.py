@@ -433,3 +433,108 @@ class Result:
     def __repr__(self) -> str:
         counts = ", ".join(f"{kind}={count}" for kind, count in self.totals.items())
         return f"<{type(self).__name__} rows={self.total_rows} {counts}>"
+
+
+#: Setting: the most error and invalid rows a bounded result keeps (the rest are counted).
+MAX_ERRORS_SETTING = "IMPORT_EXPORT_IMPORT_MAX_ERRORS"
+DEFAULT_MAX_ERRORS = 1000
+#: Setting: the most row results a bounded result keeps, for a preview of the first rows.
+MAX_ROW_RESULTS_SETTING = "IMPORT_EXPORT_IMPORT_MAX_ROW_RESULTS"
+DEFAULT_MAX_ROW_RESULTS = 100
+
+
+class BoundedResult(Result):
+    """A :class:`Result` whose memory does not grow with the number of rows imported.
+
+    It is what :meth:`~import_export.resources.Resource.import_from_stream` returns.  It keeps:
+
+    * ``totals`` and ``total_rows``, for every row;
+    * ``base_errors``, all of them (they are not per row);
+    * the first ``max_errors`` error rows and invalid rows (``error_rows``, ``invalid_rows``),
+      each with its row number, and in ``errors_not_kept`` the number of further rows that
+      failed; ``failed_dataset`` (with ``collect_failed_rows``) holds the same failed rows;
+    * the first ``max_row_results`` row results (``rows``), for a preview.
+
+    ``row_errors()`` and ``has_errors()`` answer from the kept error rows, not from ``rows``,
+    so they are right even when the row results were cut.  ``valid_rows()`` and iteration see
+    only the kept row results.
+    """
+
+    #: Class defaults; :func:`bounded_result_class` makes subclasses with other values.
+    max_errors: int = DEFAULT_MAX_ERRORS
+    max_row_results: int = DEFAULT_MAX_ROW_RESULTS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Failed rows (errors and invalid rows) beyond ``max_errors``, not kept.
+        self.errors_not_kept = 0
+        #: Row results beyond ``max_row_results``, not kept.
+        self.row_results_not_kept = 0
+
+    def _failures_kept(self) -> int:
+        return len(self.error_rows) + len(self.invalid_rows)
+
+    def _has_room_for_failure(self) -> bool:
+        return self._failures_kept() < self.max_errors
+
+    def append_error_row(self, number: int, row: Mapping, errors: list[Error]) -> None:
+        if self._has_room_for_failure():
+            super().append_error_row(number, row, errors)
+        else:
+            self.errors_not_kept += 1
+
+    def append_invalid_row(
+        self, number: int, row: Mapping, validation_error: ValidationError
+    ) -> None:
+        if self._has_room_for_failure():
+            super().append_invalid_row(number, row, validation_error)
+        else:
+            self.errors_not_kept += 1
+
+    def append_failed_row(self, row: Mapping, error: Any) -> None:
+        # Called after append_error_row/append_invalid_row for the same row: keep the row
+        # when that one was kept, so the two lists describe the same rows.
+        if self.errors_not_kept == 0:
+            super().append_failed_row(row, error)
+
+    def append_row_result(self, row_result: RowResult) -> None:
+        if len(self.rows) < self.max_row_results:
+            super().append_row_result(row_result)
+        else:
+            self.row_results_not_kept += 1
+
+    def row_errors(self) -> list[tuple[int, list[Error]]]:
+        return [(error_row.number, error_row.errors) for error_row in self.error_rows]
+
+    def has_errors(self) -> bool:
+        # The totals count every row, kept or not.
+        return bool(self.base_errors or self.totals.get(RowResult.IMPORT_TYPE_ERROR, 0))
+
+    def has_validation_errors(self) -> bool:
+        return bool(self.invalid_rows) or self.totals.get(RowResult.IMPORT_TYPE_INVALID, 0) > 0
+
+
+def bounded_result_class(
+    base: type[Result],
+    max_errors: int | None = None,
+    max_row_results: int | None = None,
+) -> type[BoundedResult]:
+    """A bounded version of the result class ``base`` (a resource's ``get_result_class()``).
+
+    A resource whose result class adds attributes or methods keeps them: the class returned
+    derives from both ``BoundedResult`` and ``base``.  Limits left at ``None`` come from the
+    settings ``IMPORT_EXPORT_IMPORT_MAX_ERRORS`` (default 1,000) and
+    ``IMPORT_EXPORT_IMPORT_MAX_ROW_RESULTS`` (default 100).
+    """
+    from django.conf import settings
+
+    if max_errors is None:
+        max_errors = getattr(settings, MAX_ERRORS_SETTING, DEFAULT_MAX_ERRORS)
+    if max_row_results is None:
+        max_row_results = getattr(settings, MAX_ROW_RESULTS_SETTING, DEFAULT_MAX_ROW_RESULTS)
+    for name, value in (("max_errors", max_errors), ("max_row_results", max_row_results)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    bases = (BoundedResult,) if issubclass(BoundedResult, base) else (BoundedResult, base)
+    attributes = {"max_errors": max_errors, "max_row_results": max_row_results}
+    return type(f"Bounded{base.__name__}", bases, attributes)

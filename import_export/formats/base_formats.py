@@ -31,6 +31,7 @@ from .streaming.base import (
     escape_formulae_in_row,
     setting_is_on,
 )
+from .streaming.reading import StreamReader
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,19 @@ class Format:
 
         return BufferedStreamWriter(stream, headers, file_format=self, **options)
 
+    def can_stream_import(self) -> bool:
+        """Whether ``get_stream_reader`` reads rows as it goes instead of loading the file."""
+        return False
+
+    def get_stream_reader(self, file: IO, **options: Any) -> StreamReader:
+        """A reader of ``file``; this default loads it whole with ``create_dataset``.
+
+        It works for any format that implements ``create_dataset``, custom ones included.
+        """
+        from .streaming.reading import BufferedStreamReader
+
+        return BufferedStreamReader(file, file_format=self, **options)
+
 
 class TablibFormat(Format):
     """A format implemented by one of tablib's format modules (``TABLIB_MODULE``)."""
@@ -105,6 +119,8 @@ class TablibFormat(Format):
     CONTENT_TYPE = "application/octet-stream"
     #: Dotted path of the incremental writer class; ``None`` means the buffered fallback.
     STREAM_WRITER: str | None = None
+    #: Dotted path of the incremental reader class; ``None`` means the buffered fallback.
+    STREAM_READER: str | None = None
 
     def __init__(self, encoding: str | None = None):
         self.encoding = encoding
@@ -176,6 +192,20 @@ class TablibFormat(Format):
         writer_class = import_string(self.STREAM_WRITER)
         return writer_class(stream, headers, **options)
 
+    def can_stream_import(self) -> bool:
+        return self.STREAM_READER is not None and self.is_available()
+
+    def get_stream_reader(self, file: IO, **options: Any) -> StreamReader:
+        """The incremental reader of this format, or the buffered fallback.
+
+        ``encoding`` (for binary files of text formats) defaults to the format's own.
+        """
+        if self.STREAM_READER is None:
+            return super().get_stream_reader(file, **options)
+        options.setdefault("encoding", self.encoding)
+        reader_class = import_string(self.STREAM_READER)
+        return reader_class(file, **options)
+
     def _export_dataset(self, dataset, **kwargs):
         """tablib's rendering of ``dataset``, with no escaping of our own."""
         return dataset.export(self.get_title(), **kwargs)
@@ -221,12 +251,14 @@ class CSV(TextFormat):
     TABLIB_MODULE = "tablib.formats._csv"
     CONTENT_TYPE = "text/csv"
     STREAM_WRITER = _STREAMING + "csv.CSVStreamWriter"
+    STREAM_READER = _STREAMING + "csv_reader.CSVStreamReader"
 
 
 class JSON(TextFormat):
     TABLIB_MODULE = "tablib.formats._json"
     CONTENT_TYPE = "application/json"
     STREAM_WRITER = _STREAMING + "json.JSONStreamWriter"
+    STREAM_READER = _STREAMING + "json_reader.JSONStreamReader"
 
 
 class YAML(TextFormat):
@@ -252,6 +284,7 @@ class TSV(TextFormat):
     TABLIB_MODULE = "tablib.formats._tsv"
     CONTENT_TYPE = "text/tab-separated-values"
     STREAM_WRITER = _STREAMING + "csv.TSVStreamWriter"
+    STREAM_READER = _STREAMING + "csv_reader.TSVStreamReader"
 
 
 class ODS(TextFormat):
@@ -303,6 +336,7 @@ class XLSX(TablibFormat):
     TABLIB_MODULE = "tablib.formats._xlsx"
     CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     STREAM_WRITER = _STREAMING + "xlsx.XLSXStreamWriter"
+    STREAM_READER = _STREAMING + "xlsx_reader.XLSXStreamReader"
 
     def create_dataset(self, in_stream):
         """The active sheet's values (cached results, not formulae); first row = headers.
