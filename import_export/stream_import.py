@@ -29,6 +29,7 @@ from typing import IO, Any
 
 from .exceptions import StreamingError
 from .formats.streaming.reading import StreamReader, StreamReadError
+from .import_plan import DEFAULT_IMPORT_BATCH_SIZE
 from .instance_loaders import CachedInstanceLoader
 from .results import Result, bounded_result_class
 from .streaming import resolve_format
@@ -176,6 +177,20 @@ class _Window:
         return iter(self._rows)
 
 
+def _window_rows(resource: Any) -> int:
+    """:data:`WINDOW_ROWS`, rounded up to whole batches of the import engine when a cached
+    loader follows the windows.
+
+    The engine reads a whole batch of rows before importing the first of them, so a window that
+    began inside a batch would reload the cached loader under that batch's earlier rows.
+    """
+    loader_class = resource.get_instance_loader_class()
+    if not (isinstance(loader_class, type) and issubclass(loader_class, CachedInstanceLoader)):
+        return WINDOW_ROWS
+    batch = resource._meta.batch_size or DEFAULT_IMPORT_BATCH_SIZE
+    return -(-WINDOW_ROWS // batch) * batch
+
+
 def _windowed_loader_class(loader_class: type) -> type:
     return type(f"Windowed{loader_class.__name__}", (_WindowedLoaderMixin, loader_class), {})
 
@@ -224,7 +239,7 @@ def import_from_stream(
         dataset = StreamedDataset(
             reader,
             pad_short_rows=not resource._meta.reject_ragged_rows,
-            window=WINDOW_ROWS,
+            window=_window_rows(resource),
             progress=progress,
         )
         with _streaming_classes(resource, result_class):

@@ -188,7 +188,13 @@ class TestConfirmOnlyOwnPreview:
 @pytest.mark.django_db
 class TestStoredUploadsCleanedUp:
     def test_preview_with_errors_removes_its_upload(self, admin_client, private_tempdir):
+        # Text in a decimal column fails the row (upstream's semantics): a row error.
         response = post_upload(admin_client, b"id,name,price\n,Bad,not-a-price\n")
+        assert response.context["result"].has_errors()
+        assert list(private_tempdir.iterdir()) == []
+
+    def test_preview_with_invalid_rows_removes_its_upload(self, admin_client, private_tempdir):
+        response = post_upload(admin_client, b"id,name,published\n,Bad,not-a-date\n")
         assert response.context["result"].has_validation_errors()
         assert list(private_tempdir.iterdir()) == []
 

@@ -154,6 +154,7 @@ def test_without_the_check_short_rows_are_padded_and_long_ones_refused():
 class CachedCategoryResource(CategoryResource):
     class Meta(CategoryResource.Meta):
         instance_loader_class = CachedInstanceLoader
+        batch_size = 3  # the engine's batches, which the loader's windows follow
 
 
 def test_the_cached_loader_loads_each_window_with_one_query(monkeypatch):
