@@ -89,19 +89,25 @@ _NOT_READ = object()
 
 
 class InstanceState:
-    """The few values of an instance that a diff of the import fields reads, kept as a tuple.
+    """An instance's stored values as one tuple, cheap to take and turned back into an instance.
 
-    Upstream deep-copies every instance before a row is applied and renders every field twice
-    whether or not anyone reads the diff.  A tuple of the fields' stored values (and the related
-    objects of foreign keys, so nothing is read from the database later) costs a fraction of
-    that; :meth:`rebuild` turns it back into an unsaved instance that exports the same text.
-    Only usable when every import field is a plain model field (see :meth:`for_fields`).
+    Upstream deep-copies every instance before a row is applied (the row's ``original``) and
+    renders every import field twice for the diff, whether or not anyone reads either.  Here a
+    row keeps a tuple of the model's column values and its cached related objects (the foreign
+    keys the diff shows are read when the state is taken, so nothing is read from the database
+    later, even after a dry run was rolled back); :meth:`rebuild` makes an instance of them
+    again, which exports the same text and holds the same values as the copy would have.
+    Identical states (the fresh instances of new rows) are kept once.  Only usable when every
+    import field is a plain model field (see :meth:`for_fields`).
     """
 
-    def __init__(self, model: Any, model_fields: list) -> None:
+    def __init__(self, model: Any, diff_fields: list) -> None:
         self.model = model
-        self.attnames = tuple(field.attname for field in model_fields)
-        self.relations = tuple(field for field in model_fields if field.is_relation)
+        concrete = model._meta.concrete_fields
+        self.attnames = tuple(field.attname for field in concrete)
+        self.diff_attnames = frozenset(field.attname for field in diff_fields)
+        self.diff_relations = tuple(field for field in diff_fields if field.is_relation)
+        self._last: tuple | None = None
 
     @classmethod
     def for_fields(cls, model: Any, fields: list) -> InstanceState | None:
@@ -129,16 +135,28 @@ class InstanceState:
 
     def capture(self, instance: Any) -> tuple:
         values = instance.__dict__
-        stored = tuple(
-            values[name] if name in values else getattr(instance, name) for name in self.attnames
-        )
-        return stored, tuple(self._related(instance, field) for field in self.relations)
+        for name in self.diff_attnames:
+            if name not in values:
+                getattr(instance, name)  # a deferred column the diff shows: load it now
+        stored = tuple(values.get(name, _NOT_READ) for name in self.attnames)
+        cache = instance._state.fields_cache
+        for field in self.diff_relations:
+            name = _cache_name(field)
+            if name not in cache:
+                cache = {**cache, name: self._related(instance, field)}
+        state = (stored, tuple(cache.items()), instance._state.adding, instance._state.db)
+        return self._shared(state)
+
+    def _shared(self, state: tuple) -> tuple:
+        """``state``, or the previous one if every value is the very same object."""
+        last = self._last
+        if last is not None and _same_objects(last, state):
+            return last
+        self._last = state
+        return state
 
     @staticmethod
     def _related(instance: Any, field: Any) -> Any:
-        cached = field.get_cached_value(instance, default=_NOT_READ)
-        if cached is not _NOT_READ:
-            return cached
         if getattr(instance, field.attname, None) is None:
             return None
         try:
@@ -147,13 +165,32 @@ class InstanceState:
             return None
 
     def rebuild(self, captured: tuple) -> Any:
-        stored, related = captured
+        stored, cache, adding, db = captured
         instance = self.model.__new__(self.model)
         instance._state = ModelState()
-        instance.__dict__.update(zip(self.attnames, stored))
-        for field, value in zip(self.relations, related):
-            field.set_cached_value(instance, value)
+        instance._state.adding, instance._state.db = adding, db
+        instance.__dict__.update(
+            (name, value) for name, value in zip(self.attnames, stored) if value is not _NOT_READ
+        )
+        if cache:
+            instance._state.fields_cache = dict(cache)
         return instance
+
+
+def _cache_name(field: Any) -> str:
+    # ``cache_name`` since Django 5.1, ``get_cache_name()`` before.
+    name = getattr(field, "cache_name", None)
+    return name if isinstance(name, str) else field.get_cache_name()
+
+
+def _same_objects(left: tuple, right: tuple) -> bool:
+    (left_values, left_cache, *left_rest), (right_values, right_cache, *right_rest) = left, right
+    return (
+        left_rest == right_rest
+        and len(left_cache) == len(right_cache)
+        and all(a is b for a, b in zip(left_values, right_values))
+        and all(a[0] == b[0] and a[1] is b[1] for a, b in zip(left_cache, right_cache))
+    )
 
 
 class LazyDiff:
@@ -174,6 +211,10 @@ class LazyDiff:
 
     def compare_with(self, instance: Any) -> None:
         self.after = None if instance is None else self.state.capture(instance)
+
+    def original(self) -> Any:
+        """The instance as it was before the row was applied (``RowResult.original``)."""
+        return self.state.rebuild(self.before)
 
     def as_html(self) -> list[SafeString]:
         diff = Diff.__new__(Diff)

@@ -91,12 +91,19 @@ def _state():
     return books, Author.objects.count(), Category.objects.count()
 
 
+def _values(instance):
+    if instance is None:
+        return None
+    return [getattr(instance, field.attname) for field in Book._meta.concrete_fields]
+
+
 def _summary(result):
     return {
         "totals": dict(result.totals),
         "total_rows": result.total_rows,
         "rows": [
-            (r.number, r.import_type, r.object_id, r.object_repr, r.diff) for r in result.rows
+            (r.number, r.import_type, r.object_id, r.object_repr, r.diff, _values(r.original))
+            for r in result.rows
         ],
         "errors": [
             (number, [(type(e.error).__name__, str(e.error)) for e in errors])
