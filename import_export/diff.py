@@ -5,10 +5,12 @@ Values come from user files, so every fragment is escaped before it is marked sa
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from diff_match_patch import diff_match_patch
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Model
 from django.db.models.base import ModelState
 from django.utils.encoding import force_str
 from django.utils.html import escape
@@ -87,6 +89,9 @@ class Diff:
 
 _NOT_READ = object()
 
+#: How many distinct combinations of related objects an import's diffs share at most.
+_MAX_SHARED_RELATED = 10_000
+
 
 class InstanceState:
     """An instance's stored values as one tuple, cheap to take and turned back into an instance.
@@ -108,6 +113,7 @@ class InstanceState:
         self.diff_attnames = frozenset(field.attname for field in diff_fields)
         self.diff_relations = tuple(field for field in diff_fields if field.is_relation)
         self._last: tuple | None = None
+        self._related_tuples: dict[tuple, tuple] = {}
 
     @classmethod
     def for_fields(cls, model: Any, fields: list) -> InstanceState | None:
@@ -133,7 +139,9 @@ class InstanceState:
                 model_fields.append(model_field)
         return cls(model, model_fields)
 
-    def capture(self, instance: Any) -> tuple:
+    def capture(self, instance: Any, share: bool = False) -> tuple:
+        """The state of ``instance``; with ``share``, the previous shared state instead when
+        every value is the very same object (fresh instances of new rows are kept once)."""
         values = instance.__dict__
         for name in self.diff_attnames:
             if name not in values:
@@ -144,16 +152,31 @@ class InstanceState:
             name = _cache_name(field)
             if name not in cache:
                 cache = {**cache, name: self._related(instance, field)}
-        state = (stored, tuple(cache.items()), instance._state.adding, instance._state.db)
-        return self._shared(state)
-
-    def _shared(self, state: tuple) -> tuple:
-        """``state``, or the previous one if every value is the very same object."""
+        # The "after" states name the objects the batch resolved, shared by many rows; the
+        # "before" related objects are the instance's own (and are replaced by the "after"
+        # ones when the row did not change them, see LazyDiff.compare_with).
+        items = tuple(cache.items()) if cache else ()
+        related = items if share or not items else self._related_tuple(items)
+        state = (stored, related, instance._state.adding, instance._state.db)
+        if not share:
+            return state
         last = self._last
         if last is not None and _same_objects(last, state):
             return last
         self._last = state
-        return state
+        # A copy: the state kept for sharing must not be the one a row may later rewrite.
+        return (*state,)
+
+    def _related_tuple(self, items: tuple) -> tuple:
+        """``items`` (cache name, related object), kept once per distinct combination: rows
+        naming the same related objects share the tuple (up to a bounded number of them)."""
+        key = tuple((name, id(value)) for name, value in items)
+        shared = self._related_tuples.get(key)
+        if shared is not None:
+            return shared
+        if len(self._related_tuples) < _MAX_SHARED_RELATED:
+            self._related_tuples[key] = items
+        return items
 
     @staticmethod
     def _related(instance: Any, field: Any) -> Any:
@@ -175,6 +198,43 @@ class InstanceState:
         if cache:
             instance._state.fields_cache = dict(cache)
         return instance
+
+
+#: Types whose equal values render the same text (not floats: -0.0; not decimals: 1.50 vs 1.5;
+#: not datetimes: time zones), so an unchanged value may be kept once for both states.
+_PLAIN_VALUE_TYPES = (str, int, bool, uuid.UUID, type(None))
+
+
+def _same_value(before: Any, after: Any) -> bool:
+    if before is after:
+        return True
+    if type(before) is not type(after):
+        return False
+    if isinstance(before, Model):
+        # The same row of the same table, read twice (with the instance, and for the column).
+        return before.pk is not None and before.pk == after.pk and not before._state.adding
+    return isinstance(before, _PLAIN_VALUE_TYPES) and before == after
+
+
+def _reuse_equal_values(before: tuple, after: tuple) -> tuple:
+    """``before`` holding ``after``'s objects wherever the values are the same, so a row that
+    changed little keeps little of its own (the "before" values read from the database are
+    freed)."""
+    stored_before, related_before, *rest = before
+    stored_after, related_after, *_ = after
+    stored = tuple(
+        b if _same_value(a, b) else a for a, b in zip(stored_before, stored_after, strict=True)
+    )
+    after_related = dict(related_after)
+    related = tuple(
+        (name, after_related[name])
+        if name in after_related and _same_value(value, after_related[name])
+        else (name, value)
+        for name, value in related_before
+    )
+    if related == related_before and all(x is y for x, y in zip(related, related_before)):
+        related = related_before
+    return (stored, related, *rest)
 
 
 def _cache_name(field: Any) -> str:
@@ -203,6 +263,7 @@ class LazyDiff:
     __slots__ = ("resource", "state", "before", "after", "new")
 
     def __init__(self, resource: Any, state: InstanceState, before: tuple, new: bool) -> None:
+        # ``before`` comes from ``state.capture(instance, share=True)``.
         self.resource = resource
         self.state = state
         self.before = before
@@ -210,7 +271,12 @@ class LazyDiff:
         self.new = new
 
     def compare_with(self, instance: Any) -> None:
-        self.after = None if instance is None else self.state.capture(instance)
+        if instance is None:
+            self.after = None
+            return
+        self.after = self.state.capture(instance)
+        if self.before is not self.state._last:  # a shared state is left as it is
+            self.before = _reuse_equal_values(self.before, self.after)
 
     def original(self) -> Any:
         """The instance as it was before the row was applied (``RowResult.original``)."""

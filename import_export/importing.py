@@ -716,7 +716,7 @@ class ResourceImportMixin:
         if state is None:
             original = _deepcopy(instance)
             return self.get_diff_class()(self, original, new), original
-        diff = LazyDiff(self, state, state.capture(instance), new)
+        diff = LazyDiff(self, state, state.capture(instance, share=True), new)
         # skip_row() compares with the original; only build one when it may look at it.
         wanted = self._meta.skip_unchanged or _overrides_method(self, "skip_row")
         return diff, diff.original() if wanted else None
