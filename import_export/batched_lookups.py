@@ -34,6 +34,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections, models
 
 from . import widgets
+from .fields import Field
 from .instance_loaders import CachedInstanceLoader, ModelInstanceLoader
 
 #: Backends whose ``=`` / ``IN`` on text is exact (byte for byte with the default collations),
@@ -176,6 +177,14 @@ class BatchedInstanceLoader:
         self._exact_misses = _vendor_is_exact(self._alias)
         self._found: dict[tuple, Any] = {}
         self._queried: set[tuple] = set()
+        #: id(row) -> (its id cells, its key), for the rows of the current batch.
+        self._row_keys: dict[int, tuple] = {}
+        # This package's fields and widgets convert a cell without looking at the rest of the
+        # row, so an unchanged cell has an unchanged key; a custom one may read other cells.
+        self._keys_depend_on_cells_only = all(
+            type(field).clean is Field.clean and type(field.widget).__module__ == widgets.__name__
+            for field in self._id_fields
+        )
         self._used: set[tuple] = set()
 
     def __getattr__(self, name: str) -> Any:
@@ -197,11 +206,14 @@ class BatchedInstanceLoader:
     def prefetch(self, rows: Iterable[Mapping]) -> None:
         """Fetch the instances of every key in ``rows`` (one query per parameter-sized chunk)."""
         keys = set()
+        self._row_keys = {}
         for row in rows:
             try:
-                keys.add(self._key_of(row))
+                key = self._key_of(row)
             except _Unresolved:
                 continue
+            keys.add(key)
+            self._row_keys[id(row)] = (self._cells(row), key)
         self._found, self._used = {}, set()
         self._queried = keys
         ambiguous: set[tuple] = set()
@@ -231,7 +243,7 @@ class BatchedInstanceLoader:
 
     def forget(self) -> None:
         """Answer nothing from the current batch: every row uses the wrapped loader."""
-        self._found, self._queried, self._used = {}, set(), set()
+        self._found, self._queried, self._used, self._row_keys = {}, set(), set(), {}
 
     def _key_of_instance(self, instance: Any) -> tuple:
         return tuple(
@@ -239,9 +251,22 @@ class BatchedInstanceLoader:
             for key_field, attname in zip(self._key_fields, self._attnames)
         )
 
+    def _cells(self, row: Mapping) -> tuple:
+        return tuple(row.get(field.column_name) for field in self._id_fields)
+
+    def _key_at_lookup(self, row: Mapping) -> tuple:
+        """The row's key now: the one computed for the batch if its id cells are the same
+        objects as then (no hook rewrote them), else computed again."""
+        remembered = self._row_keys.get(id(row)) if self._keys_depend_on_cells_only else None
+        if remembered is not None:
+            cells, key = remembered
+            if all(a is b for a, b in zip(cells, self._cells(row), strict=True)):
+                return key
+        return self._key_of(row)
+
     def get_instance(self, row: Mapping) -> Any:
         try:
-            key = self._key_of(row)
+            key = self._key_at_lookup(row)
         except _Unresolved:
             return self.loader.get_instance(row)
         if key in self._used or key not in self._queried:

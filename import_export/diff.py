@@ -5,11 +5,13 @@ Values come from user files, so every fragment is escaped before it is marked sa
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from diff_match_patch import diff_match_patch
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Model
 from django.db.models.base import ModelState
 from django.utils.encoding import force_str
 from django.utils.html import escape
@@ -110,21 +112,31 @@ class Diff:
 
 _NOT_READ = object()
 
+#: How many distinct combinations of related objects an import's diffs share at most.
+_MAX_SHARED_RELATED = 10_000
+
 
 class InstanceState:
-    """The few values of an instance that a diff of the import fields reads, kept as a tuple.
+    """An instance's stored values as one tuple, cheap to take and turned back into an instance.
 
-    Upstream deep-copies every instance before a row is applied and renders every field twice
-    whether or not anyone reads the diff.  A tuple of the fields' stored values (and the related
-    objects of foreign keys, so nothing is read from the database later) costs a fraction of
-    that; :meth:`rebuild` turns it back into an unsaved instance that exports the same text.
-    Only usable when every import field is a plain model field (see :meth:`for_fields`).
+    Upstream deep-copies every instance before a row is applied (the row's ``original``) and
+    renders every import field twice for the diff, whether or not anyone reads either.  Here a
+    row keeps a tuple of the model's column values and its cached related objects (the foreign
+    keys the diff shows are read when the state is taken, so nothing is read from the database
+    later, even after a dry run was rolled back); :meth:`rebuild` makes an instance of them
+    again, which exports the same text and holds the same values as the copy would have.
+    Identical states (the fresh instances of new rows) are kept once.  Only usable when every
+    import field is a plain model field (see :meth:`for_fields`).
     """
 
-    def __init__(self, model: Any, model_fields: list) -> None:
+    def __init__(self, model: Any, diff_fields: list) -> None:
         self.model = model
-        self.attnames = tuple(field.attname for field in model_fields)
-        self.relations = tuple(field for field in model_fields if field.is_relation)
+        concrete = model._meta.concrete_fields
+        self.attnames = tuple(field.attname for field in concrete)
+        self.diff_attnames = frozenset(field.attname for field in diff_fields)
+        self.diff_relations = tuple(field for field in diff_fields if field.is_relation)
+        self._last: tuple | None = None
+        self._related_tuples: dict[tuple, tuple] = {}
 
     @classmethod
     def for_fields(cls, model: Any, fields: list) -> InstanceState | None:
@@ -150,18 +162,47 @@ class InstanceState:
                 model_fields.append(model_field)
         return cls(model, model_fields)
 
-    def capture(self, instance: Any) -> tuple:
+    def capture(self, instance: Any, share: bool = False) -> tuple:
+        """The state of ``instance``; with ``share``, the previous shared state instead when
+        every value is the very same object (fresh instances of new rows are kept once)."""
         values = instance.__dict__
-        stored = tuple(
-            values[name] if name in values else getattr(instance, name) for name in self.attnames
-        )
-        return stored, tuple(self._related(instance, field) for field in self.relations)
+        for name in self.diff_attnames:
+            if name not in values:
+                getattr(instance, name)  # a deferred column the diff shows: load it now
+        stored = tuple(values.get(name, _NOT_READ) for name in self.attnames)
+        cache = instance._state.fields_cache
+        for field in self.diff_relations:
+            name = _cache_name(field)
+            if name not in cache:
+                cache = {**cache, name: self._related(instance, field)}
+        # The "after" states name the objects the batch resolved, shared by many rows; the
+        # "before" related objects are the instance's own (and are replaced by the "after"
+        # ones when the row did not change them, see LazyDiff.compare_with).
+        items = tuple(cache.items()) if cache else ()
+        related = items if share or not items else self._related_tuple(items)
+        state = (stored, related, instance._state.adding, instance._state.db)
+        if not share:
+            return state
+        last = self._last
+        if last is not None and _same_objects(last, state):
+            return last
+        self._last = state
+        # A copy: the state kept for sharing must not be the one a row may later rewrite.
+        return (*state,)
+
+    def _related_tuple(self, items: tuple) -> tuple:
+        """``items`` (cache name, related object), kept once per distinct combination: rows
+        naming the same related objects share the tuple (up to a bounded number of them)."""
+        key = tuple((name, id(value)) for name, value in items)
+        shared = self._related_tuples.get(key)
+        if shared is not None:
+            return shared
+        if len(self._related_tuples) < _MAX_SHARED_RELATED:
+            self._related_tuples[key] = items
+        return items
 
     @staticmethod
     def _related(instance: Any, field: Any) -> Any:
-        cached = field.get_cached_value(instance, default=_NOT_READ)
-        if cached is not _NOT_READ:
-            return cached
         if getattr(instance, field.attname, None) is None:
             return None
         try:
@@ -170,13 +211,69 @@ class InstanceState:
             return None
 
     def rebuild(self, captured: tuple) -> Any:
-        stored, related = captured
+        stored, cache, adding, db = captured
         instance = self.model.__new__(self.model)
         instance._state = ModelState()
-        instance.__dict__.update(zip(self.attnames, stored))
-        for field, value in zip(self.relations, related):
-            field.set_cached_value(instance, value)
+        instance._state.adding, instance._state.db = adding, db
+        instance.__dict__.update(
+            (name, value) for name, value in zip(self.attnames, stored) if value is not _NOT_READ
+        )
+        if cache:
+            instance._state.fields_cache = dict(cache)
         return instance
+
+
+#: Types whose equal values render the same text (not floats: -0.0; not decimals: 1.50 vs 1.5;
+#: not datetimes: time zones), so an unchanged value may be kept once for both states.
+_PLAIN_VALUE_TYPES = (str, int, bool, uuid.UUID, type(None))
+
+
+def _same_value(before: Any, after: Any) -> bool:
+    if before is after:
+        return True
+    if type(before) is not type(after):
+        return False
+    if isinstance(before, Model):
+        # The same row of the same table, read twice (with the instance, and for the column).
+        return before.pk is not None and before.pk == after.pk and not before._state.adding
+    return isinstance(before, _PLAIN_VALUE_TYPES) and before == after
+
+
+def _reuse_equal_values(before: tuple, after: tuple) -> tuple:
+    """``before`` holding ``after``'s objects wherever the values are the same, so a row that
+    changed little keeps little of its own (the "before" values read from the database are
+    freed)."""
+    stored_before, related_before, *rest = before
+    stored_after, related_after, *_ = after
+    stored = tuple(
+        b if _same_value(a, b) else a for a, b in zip(stored_before, stored_after, strict=True)
+    )
+    after_related = dict(related_after)
+    related = tuple(
+        (name, after_related[name])
+        if name in after_related and _same_value(value, after_related[name])
+        else (name, value)
+        for name, value in related_before
+    )
+    if related == related_before and all(x is y for x, y in zip(related, related_before)):
+        related = related_before
+    return (stored, related, *rest)
+
+
+def _cache_name(field: Any) -> str:
+    # ``cache_name`` since Django 5.1, ``get_cache_name()`` before.
+    name = getattr(field, "cache_name", None)
+    return name if isinstance(name, str) else field.get_cache_name()
+
+
+def _same_objects(left: tuple, right: tuple) -> bool:
+    (left_values, left_cache, *left_rest), (right_values, right_cache, *right_rest) = left, right
+    return (
+        left_rest == right_rest
+        and len(left_cache) == len(right_cache)
+        and all(a is b for a, b in zip(left_values, right_values))
+        and all(a[0] == b[0] and a[1] is b[1] for a, b in zip(left_cache, right_cache))
+    )
 
 
 class LazyDiff:
@@ -189,6 +286,7 @@ class LazyDiff:
     __slots__ = ("resource", "state", "before", "after", "new")
 
     def __init__(self, resource: Any, state: InstanceState, before: tuple, new: bool) -> None:
+        # ``before`` comes from ``state.capture(instance, share=True)``.
         self.resource = resource
         self.state = state
         self.before = before
@@ -196,7 +294,16 @@ class LazyDiff:
         self.new = new
 
     def compare_with(self, instance: Any) -> None:
-        self.after = None if instance is None else self.state.capture(instance)
+        if instance is None:
+            self.after = None
+            return
+        self.after = self.state.capture(instance)
+        if self.before is not self.state._last:  # a shared state is left as it is
+            self.before = _reuse_equal_values(self.before, self.after)
+
+    def original(self) -> Any:
+        """The instance as it was before the row was applied (``RowResult.original``)."""
+        return self.state.rebuild(self.before)
 
     def as_html(self) -> list[SafeString]:
         diff = Diff.__new__(Diff)

@@ -102,7 +102,7 @@ class ImportPlan:
             reasons["*"] = "Meta.batch_import_lookups is False"
         else:
             diff_state = cls._diff_state(resource, batched, fields_list, m2m)
-            related = [f.name for f in diff_state.relations] if diff_state is not None else []
+            related = [f.name for f in diff_state.diff_relations] if diff_state is not None else []
             instance_loader = cls._instance_loader(resource, loader, reasons, related)
             relations = cls._relations(resource, fields_list, reasons)
         return cls(

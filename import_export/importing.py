@@ -14,7 +14,6 @@ because user resources override them:
 
 from __future__ import annotations
 
-import copy
 import logging
 import sys
 import warnings
@@ -31,6 +30,7 @@ from django.db.transaction import TransactionManagementError, set_rollback
 from django.utils.encoding import force_str
 
 from . import exceptions, field_constraints
+from .bulk_writes import fast_bulk_update
 from .db_errors import locate_save_error
 from .diff import Diff, LazyDiff
 from .error_text import shorten, shorten_validation_error
@@ -541,14 +541,20 @@ class ResourceImportMixin:
         """Write the queued changed instances with one ``bulk_update``."""
         self._flush(
             self.update_instances,
-            lambda objs: self._meta.model.objects.bulk_update(
-                objs, self.get_bulk_update_fields(), batch_size=batch_size
-            ),
+            lambda objs: self._write_bulk_update(objs, batch_size),
             using_transactions,
             dry_run,
             raise_errors,
             result,
         )
+
+    def _write_bulk_update(self, objs: list, batch_size: int | None) -> None:
+        """``bulk_update()``'s writes, sent as one prepared statement per batch where that
+        writes exactly the same (see :mod:`import_export.bulk_writes`), else Django's."""
+        model = self._meta.model
+        names = self.get_bulk_update_fields()
+        if not fast_bulk_update(model, objs, names, batch_size):
+            model.objects.bulk_update(objs, names, batch_size=batch_size)
 
     def bulk_delete(
         self,
@@ -678,7 +684,10 @@ class ResourceImportMixin:
             self._save_row(row_result, instance, new, original, row, kwargs)
             after = instance
             if diff is not None and not new:
-                row_result.original = original
+                if isinstance(diff, LazyDiff):
+                    row_result.set_lazy_original(diff)
+                else:
+                    row_result.original = original
 
         if diff is not None:
             self._finish_diff(row_result, diff, after)
@@ -688,8 +697,8 @@ class ResourceImportMixin:
         """``(diff, original)`` for a row about to be applied; both ``None`` with skip_diff.
 
         Within a planned import whose fields allow it, the diff is a :class:`LazyDiff` (a
-        tuple of the fields' values, rendered when ``RowResult.diff`` is read) and the
-        original a shallow copy, made only for updates (``RowResult.original``) and for a
+        tuple of the instance's values, rendered when ``RowResult.diff`` is read, which also
+        makes ``RowResult.original`` when that is read); an original is built now only for a
         ``skip_row`` that compares with it. Otherwise, as upstream: a deep copy and an eager
         ``get_diff_class()`` diff.
         """
@@ -700,10 +709,10 @@ class ResourceImportMixin:
         if state is None:
             original = _deepcopy(instance)
             return self.get_diff_class()(self, original, new), original
-        original = None
-        if not new or self._meta.skip_unchanged or _overrides_method(self, "skip_row"):
-            original = copy.copy(instance)
-        return LazyDiff(self, state, state.capture(instance), new), original
+        diff = LazyDiff(self, state, state.capture(instance, share=True), new)
+        # skip_row() compares with the original; only build one when it may look at it.
+        wanted = self._meta.skip_unchanged or _overrides_method(self, "skip_row")
+        return diff, diff.original() if wanted else None
 
     def _finish_diff(self, row_result: RowResult, diff: Any, after: Any) -> None:
         if isinstance(diff, LazyDiff):

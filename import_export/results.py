@@ -120,7 +120,8 @@ class RowResult:
         "object_id",
         "object_repr",
         "instance",
-        "original",
+        "_original",
+        "_original_source",
         "number",
     )
 
@@ -141,8 +142,8 @@ class RowResult:
         self.object_repr: str | None = None
         #: The imported instance, kept only when ``store_instance`` is set.
         self.instance: Any = None
-        #: A copy of the instance as it was before an update.
-        self.original: Any = None
+        self._original: Any = None
+        self._original_source: Any = None
         #: 1-based number of the data row in the dataset (set by the import loop).
         self.number: int | None = None
 
@@ -182,6 +183,25 @@ class RowResult:
     def diff(self, value: list[str] | None) -> None:
         self._diff_source = None
         self._diff = value
+
+    @property
+    def original(self) -> Any:
+        """A copy of the instance as it was before an update (made when first read)."""
+        source = self._original_source
+        if source is not None:
+            self._original_source = None
+            self._original = source.original()
+        return self._original
+
+    @original.setter
+    def original(self, value: Any) -> None:
+        self._original_source = None
+        self._original = value
+
+    def set_lazy_original(self, source: Any) -> None:
+        """Have :attr:`original` made by ``source.original()`` when it is first read."""
+        self._original = None
+        self._original_source = source
 
     def set_lazy_diff(self, source: Any) -> None:
         """Have :attr:`diff` rendered by ``source.as_html()`` when it is first read."""

@@ -1,0 +1,81 @@
+"""Bulk mode's updates: one prepared statement per batch, writing what bulk_update() writes."""
+
+import copy
+import uuid
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+
+from core.models import Author, Book, PulpContent, PulpPackage
+from import_export.bulk_writes import fast_bulk_update
+
+FIELDS = ["name", "author", "price", "published"]
+
+
+def _state():
+    return list(Book.objects.order_by("pk").values_list("pk", "name", "author_id", "price"))
+
+
+class FastBulkUpdateTest(TestCase):
+    def setUp(self):
+        self.author = Author.objects.create(name="a")
+        self.books = [Book.objects.create(name=f"b{i}", price=Decimal("1.00")) for i in range(5)]
+
+    def _changed(self):
+        books = list(Book.objects.order_by("pk"))
+        for i, book in enumerate(books):
+            book.name = f"new {i}"
+            book.author = self.author if i % 2 else None
+            book.price = None if i == 3 else Decimal(i) / 4
+        # A duplicate of the first object, changed differently: bulk_update keeps the first.
+        duplicate = Book.objects.get(pk=books[0].pk)
+        duplicate.name = "duplicate"
+        return [*books, duplicate]
+
+    def test_writes_what_bulk_update_writes(self):
+        changed = self._changed()
+        with transaction.atomic():
+            Book.objects.bulk_update(copy.deepcopy(changed), FIELDS, batch_size=2)
+            expected = _state()
+            transaction.set_rollback(True)
+        with CaptureQueriesContext(connection) as queries:
+            self.assertTrue(fast_bulk_update(Book, changed, FIELDS, batch_size=2))
+        self.assertEqual(_state(), expected)
+        self.assertEqual(expected[0][1], "duplicate")  # the later batch wins, as in Django
+        updates = [q["sql"] for q in queries if "UPDATE" in q["sql"]]
+        self.assertEqual(len(updates), 3)  # 6 objects in batches of 2
+
+    def test_a_key_repeated_within_a_batch_keeps_the_first_object(self):
+        changed = self._changed()
+        with transaction.atomic():
+            Book.objects.bulk_update(copy.deepcopy(changed), FIELDS)
+            expected = _state()
+            transaction.set_rollback(True)
+        self.assertTrue(fast_bulk_update(Book, changed, FIELDS, None))
+        self.assertEqual(_state(), expected)
+        self.assertEqual(expected[0][1], "new 0")
+
+    def test_declines_what_it_cannot_write_the_same_way(self):
+        changed = self._changed()
+        changed[1].name = F("name")
+        self.assertFalse(fast_bulk_update(Book, changed, FIELDS, None))
+        self.assertFalse(fast_bulk_update(Book, [Book(name="unsaved")], FIELDS, None))
+        package = PulpPackage.objects.create(name="p", version="1")
+        package.pulp_labels = {"k": "v"}
+        self.assertFalse(fast_bulk_update(PulpPackage, [package], ["pulp_labels"], None))
+        self.assertEqual(_state()[0][1], "b0")  # nothing was written
+
+    def test_json_and_uuid_values_round_trip(self):
+        content = PulpContent.objects.create()
+        content.pulp_labels = {"colour": "red", "n": [1, 2]}
+        content.upstream_id = uuid.uuid4()
+        self.assertTrue(
+            fast_bulk_update(PulpContent, [content], ["pulp_labels", "upstream_id"], None)
+        )
+        stored = PulpContent.objects.get(pk=content.pk)
+        self.assertEqual(
+            (stored.pulp_labels, stored.upstream_id), (content.pulp_labels, content.upstream_id)
+        )
