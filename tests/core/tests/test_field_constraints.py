@@ -277,3 +277,56 @@ def test_keys_relations_and_readonly_fields_are_left_out():
     assert not constraints
     instance = PulpContent(pulp_id="bad", upstream_id="bad", domain=PulpDomain(name="d"))
     assert constraints.validation_errors(instance) == {}
+
+
+# ---- what a person sees ---------------------------------------------------------------------
+
+
+def test_the_admin_preview_shows_the_row_error_and_offers_no_confirmation(
+    admin_client, tmp_path, monkeypatch
+):
+    import tempfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core.models import Book
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    content = b"id,name\n,Fine\n," + b"x" * 101 + b"\n"
+    response = admin_client.post(
+        "/admin/core/book/import/",
+        {"format": "0", "resource": "0", "import_file": SimpleUploadedFile("b.csv", content)},
+    )
+    assert response.status_code == 200
+    assert response.context["result"].has_errors()
+    assert "confirm_form" not in response.context
+    html = response.content.decode()
+    assert "Line number: 2 - Ensure this value has at most 100 characters (it has 101)." in html
+    assert not Book.objects.exists()
+
+
+def test_the_import_command_lists_each_problem_with_row_and_column(tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "hostile.csv"
+    path.write_text(
+        "id,char,uuid,decimal\n,ok,,1.5\n," + "x" * 25 + ",,2\n,fine,zz,3\n,y,,123456.7\n"
+    )
+    from io import StringIO
+
+    errors = StringIO()
+    with pytest.raises((CommandError, SystemExit)):
+        call_command(
+            "import",
+            "core.NullableTypes",
+            str(path),
+            format="csv",
+            interactive=False,
+            stderr=errors,
+        )
+    output = errors.getvalue()
+    assert "Row 2, column 'char' (value '" + "x" * 25 + "')" in output
+    assert "Row 3, column 'uuid' (value 'zz'): “zz” is not a valid UUID." in output
+    assert "Row 4, column 'decimal' (value '123456.7')" in output
+    assert not NullableTypes.objects.exists()
