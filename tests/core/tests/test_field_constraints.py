@@ -13,7 +13,7 @@ import tablib
 from django.db import DataError, models
 from django.test.utils import CaptureQueriesContext
 
-from core.models import NullableTypes, PulpContent, PulpDomain
+from core.models import NullableTypes, PulpContent, PulpDomain, PulpPackage
 from import_export import field_constraints, resources
 from import_export.field_constraints import FieldConstraintError, constraints_for
 
@@ -232,6 +232,38 @@ def test_with_clean_model_instances_full_clean_reports_them_first(meta, column, 
     assert not result.has_errors()
     (invalid,) = result.invalid_rows
     assert list(invalid.field_specific_errors) == [column]
+
+
+class PulpPackageResource(resources.ModelResource):
+    class Meta:
+        model = PulpPackage
+        exclude = ("pulpcontent_ptr",)
+        import_id_fields = ("pulp_id",)
+
+
+def package_rows(**second):
+    headers = ["pulp_id", "pulp_type", "upstream_id", "name", "version", "arch", "server"]
+    first = [str(uuid.UUID(int=1)), "rpm.package", UUID_TEXT, "bash", "5", "x86_64", ""]
+    row = dict(zip(headers, first), pulp_id=str(uuid.UUID(int=2)), upstream_id="", **second)
+    return tablib.Dataset(first, [row[h] for h in headers], headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("arch", "a" * 21), ("pulp_type", "t" * 129), ("server", "10.0.0.256")],
+)
+def test_a_multi_table_child_checks_its_own_and_its_parents_columns(column, value):
+    result = PulpPackageResource().import_data(package_rows(**{column: value}))
+    number, error = only_row_error(result)
+    assert (number, error.column, error.value) == (2, column, value)
+    assert not PulpContent.objects.exists()  # neither the first row nor any parent row
+
+
+def test_a_multi_table_child_imports_its_parents_uuid_column():
+    result = PulpPackageResource().import_data(package_rows(), raise_errors=True)
+    assert result.totals["new"] == 2
+    upstream_ids = PulpPackage.objects.order_by("pulp_id").values_list("upstream_id", flat=True)
+    assert list(upstream_ids) == [uuid.UUID(UUID_TEXT), None]
 
 
 # ---- the checker itself ---------------------------------------------------------------------
