@@ -72,6 +72,9 @@ REFUSED_BY_THE_DATABASE = [
     ("decimal", "99999.9999", "no more than 5 digits before the decimal point"),
     ("decimal", "1E+10", "no more than 5 digits before the decimal point"),
     ("decimal", "-123456", "no more than 5 digits before the decimal point"),
+    # Hostile magnitudes are refused from the exponent, without building the number.
+    ("decimal", "1E+999999", "no more than 5 digits before the decimal point"),
+    ("decimal", "-9E+999999999", "no more than 5 digits before the decimal point"),
     ("ip", "not an ip", "Enter a valid IPv4 or IPv6 address."),
     ("ip", "999.1.1.1", "Enter a valid IPv4 or IPv6 address."),
 ]
@@ -185,6 +188,7 @@ def test_an_empty_cell_in_a_nullable_converted_field_imports_as_null(column):
         ("ip", "::ffff:10.0.0.1", "::ffff:10.0.0.1"),
         ("decimal", "12345.678", Decimal("12345.678")),
         ("decimal", "-99999.9994", Decimal("-99999.999")),
+        ("decimal", "0.0004", Decimal("0.000")),
         ("char", "x" * 20, "x" * 20),
         ("text", "y" * 5000, "y" * 5000),
         ("file", "f/" + "n" * 118, "f/" + "n" * 118),
