@@ -83,9 +83,11 @@ def run_child(mode: str, rows: int, db_path: Path) -> dict:
     from import_export import resources
 
     if mode == "upstream":
-        assert str(ROOT) not in import_export.__file__, import_export.__file__
+        assert str(ROOT) not in os.path.realpath(import_export.__file__), import_export.__file__
     else:
-        assert import_export.__file__.startswith(str(ROOT)), import_export.__file__
+        assert os.path.realpath(import_export.__file__).startswith(str(ROOT)), (
+            import_export.__file__
+        )
     if mode == "fork_no_checks":
         from import_export import field_constraints
 
@@ -171,6 +173,7 @@ def upstream_package_dir(upstream_python: str, folder: Path) -> Path:
     location = subprocess.run(
         [
             upstream_python,
+            "-I",  # isolated: the current directory (maybe this checkout) is not on the path
             "-c",
             "import import_export, os; print(os.path.dirname(import_export.__file__))",
         ],
