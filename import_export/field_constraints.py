@@ -253,8 +253,7 @@ def _fits_decimal(model_field: models.DecimalField) -> Check | None:
             return None  # Django's save reports it, as a validation error, as upstream's does
         if not isinstance(number, decimal.Decimal) or not number.is_finite():
             return None  # NaN and infinity: likewise reported by the save
-        rounded = number.quantize(step, context=context)
-        if rounded.is_zero() or rounded.adjusted() < whole_limit:
+        if not _overflows(number, whole_limit, step, context):
             return None
         return ValidationError(
             DecimalValidator.messages["max_whole_digits"],
@@ -263,6 +262,20 @@ def _fits_decimal(model_field: models.DecimalField) -> Check | None:
         )
 
     return check
+
+
+def _overflows(number: decimal.Decimal, whole_limit: int, step, context) -> bool:
+    """Whether ``number`` has more than ``whole_limit`` whole digits once rounded to ``step``.
+
+    Decided from the exponent alone except at the one magnitude where rounding can carry into
+    a new digit (99.9996 -> 100.000), so a hostile "1E+999999" costs no huge quantize.
+    """
+    if number.is_zero():
+        return False
+    magnitude = number.adjusted()  # whole digits - 1 (negative for pure fractions)
+    if magnitude != whole_limit - 1:
+        return magnitude >= whole_limit
+    return number.quantize(step, context=context).adjusted() >= whole_limit
 
 
 def _converts_with(model_field: models.Field) -> Check:

@@ -13,7 +13,7 @@ import tablib
 from django.db import DataError, models
 from django.test.utils import CaptureQueriesContext
 
-from core.models import NullableTypes, PulpContent, PulpDomain
+from core.models import NullableTypes, PulpContent, PulpDomain, PulpPackage
 from import_export import field_constraints, resources
 from import_export.error_text import shorten_value
 from import_export.field_constraints import FieldConstraintError, constraints_for
@@ -73,6 +73,9 @@ REFUSED_BY_THE_DATABASE = [
     ("decimal", "99999.9999", "no more than 5 digits before the decimal point"),
     ("decimal", "1E+10", "no more than 5 digits before the decimal point"),
     ("decimal", "-123456", "no more than 5 digits before the decimal point"),
+    # Hostile magnitudes are refused from the exponent, without building the number.
+    ("decimal", "1E+999999", "no more than 5 digits before the decimal point"),
+    ("decimal", "-9E+999999999", "no more than 5 digits before the decimal point"),
     ("ip", "not an ip", "Enter a valid IPv4 or IPv6 address."),
     ("ip", "999.1.1.1", "Enter a valid IPv4 or IPv6 address."),
 ]
@@ -187,6 +190,7 @@ def test_an_empty_cell_in_a_nullable_converted_field_imports_as_null(column):
         ("ip", "::ffff:10.0.0.1", "::ffff:10.0.0.1"),
         ("decimal", "12345.678", Decimal("12345.678")),
         ("decimal", "-99999.9994", Decimal("-99999.999")),
+        ("decimal", "0.0004", Decimal("0.000")),
         ("char", "x" * 20, "x" * 20),
         ("text", "y" * 5000, "y" * 5000),
         ("file", "f/" + "n" * 118, "f/" + "n" * 118),
@@ -236,6 +240,38 @@ def test_with_clean_model_instances_full_clean_reports_them_first(meta, column, 
     assert list(invalid.field_specific_errors) == [column]
 
 
+class PulpPackageResource(resources.ModelResource):
+    class Meta:
+        model = PulpPackage
+        exclude = ("pulpcontent_ptr",)
+        import_id_fields = ("pulp_id",)
+
+
+def package_rows(**second):
+    headers = ["pulp_id", "pulp_type", "upstream_id", "name", "version", "arch", "server"]
+    first = [str(uuid.UUID(int=1)), "rpm.package", UUID_TEXT, "bash", "5", "x86_64", ""]
+    row = dict(zip(headers, first), pulp_id=str(uuid.UUID(int=2)), upstream_id="", **second)
+    return tablib.Dataset(first, [row[h] for h in headers], headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("arch", "a" * 21), ("pulp_type", "t" * 129), ("server", "10.0.0.256")],
+)
+def test_a_multi_table_child_checks_its_own_and_its_parents_columns(column, value):
+    result = PulpPackageResource().import_data(package_rows(**{column: value}))
+    number, error = only_row_error(result)
+    assert (number, error.column, error.value) == (2, column, value)
+    assert not PulpContent.objects.exists()  # neither the first row nor any parent row
+
+
+def test_a_multi_table_child_imports_its_parents_uuid_column():
+    result = PulpPackageResource().import_data(package_rows(), raise_errors=True)
+    assert result.totals["new"] == 2
+    upstream_ids = PulpPackage.objects.order_by("pulp_id").values_list("upstream_id", flat=True)
+    assert list(upstream_ids) == [uuid.UUID(UUID_TEXT), None]
+
+
 # ---- the checker itself ---------------------------------------------------------------------
 
 
@@ -279,3 +315,56 @@ def test_keys_relations_and_readonly_fields_are_left_out():
     assert not constraints
     instance = PulpContent(pulp_id="bad", upstream_id="bad", domain=PulpDomain(name="d"))
     assert constraints.validation_errors(instance) == {}
+
+
+# ---- what a person sees ---------------------------------------------------------------------
+
+
+def test_the_admin_preview_shows_the_row_error_and_offers_no_confirmation(
+    admin_client, tmp_path, monkeypatch
+):
+    import tempfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core.models import Book
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    content = b"id,name\n,Fine\n," + b"x" * 101 + b"\n"
+    response = admin_client.post(
+        "/admin/core/book/import/",
+        {"format": "0", "resource": "0", "import_file": SimpleUploadedFile("b.csv", content)},
+    )
+    assert response.status_code == 200
+    assert response.context["result"].has_errors()
+    assert "confirm_form" not in response.context
+    html = response.content.decode()
+    assert "Line number: 2 - Ensure this value has at most 100 characters (it has 101)." in html
+    assert not Book.objects.exists()
+
+
+def test_the_import_command_lists_each_problem_with_row_and_column(tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "hostile.csv"
+    path.write_text(
+        "id,char,uuid,decimal\n,ok,,1.5\n," + "x" * 25 + ",,2\n,fine,zz,3\n,y,,123456.7\n"
+    )
+    from io import StringIO
+
+    errors = StringIO()
+    with pytest.raises((CommandError, SystemExit)):
+        call_command(
+            "import",
+            "core.NullableTypes",
+            str(path),
+            format="csv",
+            interactive=False,
+            stderr=errors,
+        )
+    output = errors.getvalue()
+    assert "Row 2, column 'char' (value '" + "x" * 25 + "')" in output
+    assert "Row 3, column 'uuid' (value 'zz'): “zz” is not a valid UUID." in output
+    assert "Row 4, column 'decimal' (value '123456.7')" in output
+    assert not NullableTypes.objects.exists()

@@ -128,6 +128,20 @@ def test_non_numeric_value_for_a_number_fails_the_row_and_rolls_back(existing):
     assert snapshot() == existing
 
 
+@pytest.mark.parametrize("loader", [None, CachedInstanceLoader])
+def test_an_id_that_is_no_number_fails_its_row_with_either_loader(existing, loader):
+    class Loading(BookResource):
+        class Meta(BookResource.Meta):
+            instance_loader_class = loader
+
+    result = Loading().import_data(book_rows(["", "New", "", "", ""], ["abc", "Bad", "", "", ""]))
+    ((number, (error,)),) = result.row_errors()
+    assert number == 2 and not result.base_errors
+    assert isinstance(error.error, InvalidOperation)
+    assert only_message(result).startswith("Row 2, column 'id' (value 'abc'):")
+    assert snapshot() == existing
+
+
 def test_impossible_date(existing):
     result = BookResource().import_data(
         book_rows(["", "Leap", "", "", "2021-02-30"]), rollback_on_validation_errors=True
