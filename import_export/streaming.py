@@ -292,8 +292,8 @@ class ExportChunks:
         self._resource_name = resource_name
         #: Bytes handed to the server so far (what the client may already have received).
         self.bytes_sent = 0
-        rest = self._spooled_chunks() if spool_rest else self._remaining_chunks()
-        self._chunks = chain([first], rest)
+        self._rest = self._spooled_chunks() if spool_rest else self._remaining_chunks()
+        self._chunks = chain([first], self._rest)
 
     def __iter__(self) -> ExportChunks:
         return self
@@ -304,6 +304,7 @@ class ExportChunks:
         return chunk
 
     def close(self) -> None:
+        self._rest.close()  # a spool file, if any, is closed (and removed) now
         self._rows.close()
         abort_writer(self._writer)  # a no-op once the document was ended
 
