@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Any
@@ -16,6 +17,8 @@ ProgressCallback = Callable[[int], Any]
 
 #: Bytes gathered before :func:`iter_export_chunks` hands a chunk on.
 DEFAULT_CHUNK_BYTES = 64 * 1024
+#: Bytes of a spooled export kept in memory before its spool file moves to disk.
+SPOOL_MAX_MEMORY = 4 * 1024 * 1024
 
 logger = logging.getLogger(__name__)
 _END = object()
@@ -183,6 +186,7 @@ def iter_export_chunks(
     encoding: str = "utf-8",
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     export_kwargs: dict[str, Any] | None = None,
+    spool_after_first_chunk: bool | None = None,
 ) -> Iterator[bytes]:
     """The export of a text format as an iterator of byte chunks, for ``StreamingHttpResponse``.
 
@@ -195,8 +199,18 @@ def iter_export_chunks(
     ``export_kwargs`` are the keyword arguments of the export (``export_fields``, hook
     metadata...), as for :meth:`~import_export.resources.Resource.export_to_stream`; they are a
     dict so that none of them can collide with this function's own arguments.
+
+    ``spool_after_first_chunk``: once the first chunk has been taken, render all the remaining
+    rows at database speed into a spooled temporary file (memory up to
+    :data:`SPOOL_MAX_MEMORY`, disk beyond) and send the rest from there, so that the database
+    cursor is closed after the time the export takes to render, however slowly the client
+    downloads.  ``None`` (the default) does so when the rows come from SQLite, where an open
+    cursor holds a read lock that makes every writer wait and then fail with "database is
+    locked".
     """
     file_format = resolve_format(file_format)
+    if spool_after_first_chunk is None:
+        spool_after_first_chunk = reads_from_sqlite(resource, queryset)
     kwargs = dict(export_kwargs or {})
     rows = resource.export_iter(queryset, **kwargs)
     writer = None
@@ -215,7 +229,33 @@ def iter_export_chunks(
         if writer is not None:
             abort_writer(writer)
         raise
-    return ExportChunks(sink.take(), rows, writer, sink, chunk_bytes, _describe(resource))
+    return ExportChunks(
+        sink.take(),
+        rows,
+        writer,
+        sink,
+        chunk_bytes,
+        _describe(resource),
+        spool_rest=spool_after_first_chunk,
+    )
+
+
+def reads_from_sqlite(resource, queryset) -> bool:
+    """Whether the export's rows are read from an SQLite database.
+
+    ``queryset=None`` means the resource's own queryset, on the database the router picks for
+    its model; an iterable that is not a QuerySet reads no database.
+    """
+    from django.db import connections, router
+    from django.db.models import QuerySet
+
+    if isinstance(queryset, QuerySet):
+        alias = queryset.db
+    elif queryset is None and getattr(resource._meta, "model", None) is not None:
+        alias = router.db_for_read(resource._meta.model)
+    else:
+        return False
+    return connections[alias].vendor == "sqlite"
 
 
 def _describe(resource) -> str:
@@ -241,15 +281,19 @@ class ExportChunks:
         sink: ChunkSink,
         chunk_bytes: int,
         resource_name: str = "",
+        *,
+        spool_rest: bool = False,
     ):
         self._rows = rows
+        self._spool_rest = spool_rest
         self._writer = writer
         self._sink = sink
         self._chunk_bytes = chunk_bytes
         self._resource_name = resource_name
         #: Bytes handed to the server so far (what the client may already have received).
         self.bytes_sent = 0
-        self._chunks = chain([first], self._remaining_chunks())
+        self._rest = self._spooled_chunks() if spool_rest else self._remaining_chunks()
+        self._chunks = chain([first], self._rest)
 
     def __iter__(self) -> ExportChunks:
         return self
@@ -260,6 +304,7 @@ class ExportChunks:
         return chunk
 
     def close(self) -> None:
+        self._rest.close()  # a spool file, if any, is closed (and removed) now
         self._rows.close()
         abort_writer(self._writer)  # a no-op once the document was ended
 
@@ -286,6 +331,22 @@ class ExportChunks:
         tail = sink.take()
         if tail:
             yield tail
+
+    def _spooled_chunks(self) -> Iterator[bytes]:
+        """The rest of the export rendered into a spool file in one go, then read out of it.
+
+        The rows (and the database cursor) are finished before the first of these chunks is
+        handed on, so a slow client only keeps a file open, not the database.
+        """
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY)
+        try:
+            for piece in self._remaining_chunks():
+                spool.write(piece)
+            spool.seek(0)
+            while chunk := spool.read(self._chunk_bytes):
+                yield chunk
+        finally:
+            spool.close()
 
     def _log_failure(self, row_number: int) -> None:
         logger.exception(

@@ -59,27 +59,31 @@ def setting_is_on(name: str) -> bool:
     return getattr(settings, name, False) is True
 
 
-#: The first characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection
-#: list): ``=``, ``+``, ``-`` and ``@`` start one, a tab or carriage return may be skipped
-#: before one.
+#: Characters that make a spreadsheet read a cell as a formula when they come first (OWASP's
+#: CSV injection list): ``=``, ``+``, ``-`` and ``@`` start one, and a tab or a carriage return
+#: may be skipped before one.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 #: What an escaped cell starts with: the apostrophe spreadsheets take as "this is text".
 FORMULA_ESCAPE_PREFIX = "'"
 
 
 def escape_formula(text: str) -> str:
-    """``text`` with an apostrophe in front when it starts like a formula, else unchanged.
+    """``text`` made unable to start a formula; text that could not is returned unchanged.
 
-    A single apostrophe makes the whole cell text whatever follows it (``==1+2``,
-    ``+HYPERLINK(...)``, ``\t=cmd``), so one prefix neutralises any run of such characters.
-    Prefixing rather than stripping (upstream removes one ``=``) keeps the value readable and
-    never changes its meaning in silence: stripping would turn ``-5`` into ``5``.
+    Two steps: every leading ``=`` is removed (upstream removes one, so ``=SUM(A1)`` becomes
+    ``SUM(A1)`` as it always did, but ``==SUM(A1)`` no longer keeps a live ``=``); then text
+    that still starts with one of :data:`FORMULA_TRIGGERS` gets an apostrophe in front
+    (``'-5``, ``'@SUM(A1)``, ``'\t=1``).  Those characters are prefixed rather than removed so
+    that no value changes its meaning: stripping would turn ``-5`` into ``5``.
     """
+    if not text.startswith(FORMULA_TRIGGERS):
+        return text
+    text = text.lstrip("=")
     return FORMULA_ESCAPE_PREFIX + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def escape_formulae_in_row(row: Sequence[Any]) -> list[str]:
-    """A row as the classic escaping leaves it: every cell a string, formulae prefixed.
+    """A row as the classic escaping leaves it: every cell a string, formulae defused.
 
     The classic path stringifies every cell (``None`` becomes ``"None"``), so the streamed one
     must too to produce identical bytes.

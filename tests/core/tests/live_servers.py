@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import socket
 import threading
 from collections.abc import Iterator
 
@@ -40,13 +41,23 @@ def waitress_server() -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def wsgiref_server() -> Iterator[int]:
-    """Serve the project as ``runserver`` does (Django's wsgiref handler); yields the port."""
+def wsgiref_server(send_buffer: int | None = None) -> Iterator[int]:
+    """Serve the project as ``runserver`` does (Django's wsgiref handler); yields the port.
+
+    ``send_buffer`` shrinks the kernel's send buffer of each connection (``SO_SNDBUF``), as a
+    slow link would: otherwise the loopback buffers (megabytes) swallow a small export whole
+    and the server never waits for the client.
+    """
     from wsgiref.simple_server import make_server
 
     from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
 
     class QuietHandler(WSGIRequestHandler):
+        def setup(self):
+            if send_buffer is not None:
+                self.request.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+            super().setup()
+
         def log_message(self, format, *args):  # no access log on the test output
             pass
 

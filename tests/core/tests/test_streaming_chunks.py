@@ -88,3 +88,47 @@ def test_an_error_after_the_first_chunk_aborts_the_stream(authors):
     with pytest.raises(ValueError, match="bad row"):
         received.extend(chunks)
     assert not b"".join(received).endswith(b"]")
+
+
+@pytest.mark.parametrize("spool", [False, True], ids=["streamed", "spooled"])
+def test_spooling_after_the_first_chunk_gives_the_same_bytes(authors, spool):
+    chunks = iter_export_chunks(
+        AuthorResource(),
+        "csv",
+        Author.objects.order_by("pk"),
+        chunk_bytes=512,
+        spool_after_first_chunk=spool,
+    )
+    assert (
+        b"".join(chunks)
+        == base_formats.CSV()
+        .export_data(AuthorResource().export(Author.objects.order_by("pk")))
+        .encode()
+    )
+
+
+def test_spooling_reads_every_row_before_the_second_chunk_is_handed_on(authors):
+    rendered = []
+
+    class Recording(AuthorResource):
+        def dehydrate_name(self, author):
+            rendered.append(author.pk)
+            return author.name
+
+    chunks = iter_export_chunks(Recording(), "csv", chunk_bytes=512, spool_after_first_chunk=True)
+    next(chunks)
+    assert len(rendered) == 1
+    next(chunks)
+    assert len(rendered) == len(authors)  # the cursor is finished; the rest comes from the file
+    chunks.close()
+
+
+def test_sqlite_spools_by_default_and_other_databases_stream(authors):
+    from django.db import connection
+
+    from import_export.streaming import reads_from_sqlite
+
+    on_sqlite = connection.vendor == "sqlite"
+    assert reads_from_sqlite(AuthorResource(), Author.objects.all()) is on_sqlite
+    assert reads_from_sqlite(AuthorResource(), None) is on_sqlite
+    assert reads_from_sqlite(AuthorResource(), list(Author.objects.all())) is False
