@@ -423,3 +423,10 @@ class TestPreviewDiffIsBounded:
             assert "changed" in html_diff("abcdef", "abcxyz")
         with override_settings(IMPORT_EXPORT_DIFF_MAX_CHARS=100):
             assert "<ins" in html_diff("abcdef", "abcxyz")
+
+
+def test_digest_of_chunks_equals_digest_of_the_whole():
+    whole = "id,name\n1,é\n" * 100
+    pieces = [whole[i : i + 7] for i in range(0, len(whole), 7)]
+    assert upload_safety.digest_chunks(pieces) == upload_safety.content_digest(whole)
+    assert upload_safety.content_digest(whole) != upload_safety.content_digest(whole + " ")
