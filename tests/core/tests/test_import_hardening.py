@@ -266,7 +266,7 @@ class TestConfirmFailureAndLimits:
         assert response.status_code == 200
         shown = page_messages(response)
         assert not any(message.startswith("Import finished") for message in shown)
-        assert "The import failed; nothing was imported." in shown
+        assert "The import failed; see the errors below." in shown
         assert "the database refused the row" in response.content.decode()
         assert Book.objects.count() == 0
 
