@@ -285,6 +285,14 @@ class TestConfirmFailureAndLimits:
             response = post_upload(admin_client, b"id,name\n,x\n")
         assert "confirm_form" in response.context
 
+    def test_a_huge_bad_value_is_shown_once_not_twice(self, admin_client, private_tempdir):
+        bad = "9x" * 50_000  # 100,000 characters, within the CSV field size limit
+        response = post_upload(admin_client, f"id,name,price\n,Big,{bad}\n".encode())
+        assert response.context["result"].has_validation_errors()
+        page = response.content.decode()
+        assert page.count(bad) == 1  # in the row's cells; the message quotes it cut short
+        assert len(page) < len(bad) + 50_000
+
     def test_csv_cell_over_the_field_size_limit_is_explained(self, admin_client, private_tempdir):
         content = b"id,name\n," + b"x" * 200_000 + b"\n"
         response = post_upload(admin_client, content)
