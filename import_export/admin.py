@@ -519,8 +519,11 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         return self.process_result(result, request)
 
     def _render_failed_confirm(self, request, result):
-        """The import page listing why the confirmed import failed (it was rolled back)."""
-        messages.error(request, _("The import failed; nothing was imported."))
+        """The import page listing why the confirmed import failed.
+
+        With transactions (the default) the failed import was rolled back as a whole.
+        """
+        messages.error(request, _("The import failed; see the errors below."))
         form_class = self.get_import_form_class(request)
         import_form = form_class(
             self.get_import_formats(),

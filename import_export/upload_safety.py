@@ -73,11 +73,23 @@ def content_digest(data: bytes | str | None) -> str:
     The preview and the confirm step both digest what ``read()`` gives back (not the raw
     upload), so text-mode storages that translate newlines or strip a BOM still match.
     """
-    if data is None:
-        data = b""
-    if isinstance(data, str):
-        data = data.encode("utf-8", "surrogatepass")
-    return hashlib.sha256(data).hexdigest()
+    return digest_chunks([data])
+
+
+def digest_chunks(chunks) -> str:
+    """The :func:`content_digest` of the concatenation of ``chunks``, read one at a time.
+
+    For views that read the stored upload in pieces: both steps must digest the same
+    representation (all bytes, or all text) for the digests to match.
+    """
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        if chunk is None:
+            continue
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8", "surrogatepass")
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _owner(request: Any, model: Any) -> list[str]:

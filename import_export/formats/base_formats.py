@@ -23,6 +23,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from tablib.formats import registry
 
+from ..exceptions import ImportExportError
 from ..utils import strip_byte_order_mark
 from .streaming.base import (
     ESCAPE_FORMULAE_SETTING,
@@ -39,6 +40,34 @@ logger = logging.getLogger(__name__)
 XLS_MAX_ROWS = 65536
 
 _STREAMING = "import_export.formats.streaming."
+
+
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """The exception types of :data:`IMPORT_READ_ERRORS`, the optional libraries' included."""
+    import csv
+    import zipfile
+    import zlib
+
+    errors: list[type[BaseException]] = [
+        ValueError,  # decoding, JSON, tablib's InvalidDimensions, UnreadableFileError
+        csv.Error,
+        tablib.UnsupportedFormat,
+        zipfile.BadZipFile,
+        zlib.error,
+    ]
+    with contextlib.suppress(ImportError):
+        import yaml
+
+        errors.append(yaml.YAMLError)
+    with contextlib.suppress(ImportError):
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        errors.append(InvalidFileException)
+    with contextlib.suppress(ImportError):
+        import xlrd
+
+        errors.append(xlrd.XLRDError)
+    return tuple(errors)
 
 
 class Format:
@@ -260,6 +289,16 @@ class JSON(TextFormat):
     STREAM_WRITER = _STREAMING + "json.JSONStreamWriter"
     STREAM_READER = _STREAMING + "json_reader.JSONStreamReader"
 
+    def create_dataset(self, in_stream, **kwargs):
+        """Parse with :mod:`json`, then check the shape before tablib fills the Dataset.
+
+        tablib takes the first element's shape on trust, so ``[{}, []]`` raised an
+        ``AttributeError``; :func:`dataset_from_records` names the row that differs.
+        """
+        import json
+
+        return dataset_from_records(json.loads(self._text(in_stream)), **kwargs)
+
 
 class YAML(TextFormat):
     TABLIB_MODULE = "tablib.formats._yaml"
@@ -275,9 +314,7 @@ class YAML(TextFormat):
         """
         from .safe_yaml import safe_load
 
-        dataset = tablib.Dataset(**kwargs)
-        dataset.dict = safe_load(self._text(in_stream))
-        return dataset
+        return dataset_from_records(safe_load(self._text(in_stream)), **kwargs)
 
 
 class TSV(TextFormat):
@@ -348,11 +385,20 @@ class XLSX(TablibFormat):
 
         import openpyxl
 
-        workbook = openpyxl.load_workbook(BytesIO(in_stream), read_only=True, data_only=True)
         try:
-            return self._sheet_to_dataset(workbook.active)
-        finally:
-            workbook.close()
+            workbook = openpyxl.load_workbook(BytesIO(in_stream), read_only=True, data_only=True)
+            try:
+                return self._sheet_to_dataset(workbook.active)
+            finally:
+                workbook.close()
+        except IMPORT_READ_ERRORS:
+            raise
+        except Exception as error:
+            # A damaged archive makes openpyxl fail in many ways (KeyError for a missing
+            # part, TypeError, XML errors); to the user they all mean "not a valid workbook".
+            raise UnreadableFileError(
+                f"The file is not a valid XLSX workbook ({type(error).__name__})."
+            ) from error
 
     @staticmethod
     def _sheet_to_dataset(sheet) -> tablib.Dataset:
@@ -416,6 +462,35 @@ class XLSX(TablibFormat):
             dataset[index] = [clean(cell) for cell in dataset[index]]
 
 
+class UnreadableFileError(ImportExportError, ValueError):
+    """A file cannot be read in the format chosen for it; the message says why.
+
+    Messages never quote the file's content, so they can be shown to whoever uploaded it.
+    """
+
+
+def dataset_from_records(records: Any, **kwargs: Any) -> tablib.Dataset:
+    """A Dataset from parsed JSON or YAML: a list of objects (keys = headers) or of lists.
+
+    What tablib accepts is accepted, and a top-level value that is not a list still raises
+    tablib's ``UnsupportedFormat``, as upstream did; a row whose shape differs from the first
+    raises :class:`UnreadableFileError` naming it (tablib raised ``AttributeError`` or
+    ``TypeError``).
+    """
+    dataset = tablib.Dataset(**kwargs)
+    if isinstance(records, list) and records:
+        kind = dict if isinstance(records[0], dict) else list
+        for number, record in enumerate(records, 1):
+            if not isinstance(record, kind):
+                expected = "an object" if kind is dict else "a list"
+                raise UnreadableFileError(
+                    f"Row {number} is not {expected} like the first row; every row of the "
+                    "file must have the same shape."
+                )
+    dataset.dict = records
+    return dataset
+
+
 #: Formats offered for import and export, those whose tablib support is installed.
 DEFAULT_FORMATS = [
     fmt for fmt in (CSV, XLS, XLSX, TSV, ODS, JSON, YAML, HTML) if fmt.is_available()
@@ -423,3 +498,7 @@ DEFAULT_FORMATS = [
 
 #: Formats that keep native cell types (numbers, dates), so values are not rendered as text.
 BINARY_FORMATS = [fmt for fmt in (XLS, XLSX, ODS) if fmt.is_available()]
+
+#: What ``create_dataset`` may raise for a file that is not valid in its format (beyond these,
+#: an exception is a bug). Unicode and JSON errors are ``ValueError``\ s.
+IMPORT_READ_ERRORS: tuple[type[BaseException], ...] = _read_errors()

@@ -272,7 +272,7 @@ class TestConfirmFailureAndLimits:
         assert response.status_code == 200
         shown = page_messages(response)
         assert not any(message.startswith("Import finished") for message in shown)
-        assert "The import failed; nothing was imported." in shown
+        assert "The import failed; see the errors below." in shown
         assert "the database refused the row" in response.content.decode()
         assert Book.objects.count() == 0
 
@@ -290,6 +290,14 @@ class TestConfirmFailureAndLimits:
         with override_settings(IMPORT_EXPORT_MAX_UPLOAD_SIZE=1000):
             response = post_upload(admin_client, b"id,name\n,x\n")
         assert "confirm_form" in response.context
+
+    def test_a_huge_bad_value_is_shown_once_not_twice(self, admin_client, private_tempdir):
+        bad = "9x" * 50_000  # 100,000 characters, within the CSV field size limit
+        response = post_upload(admin_client, f"id,name,price\n,Big,{bad}\n".encode())
+        assert response.context["result"].has_validation_errors()
+        page = response.content.decode()
+        assert page.count(bad) == 1  # in the row's cells; the message quotes it cut short
+        assert len(page) < len(bad) + 50_000
 
     def test_csv_cell_over_the_field_size_limit_is_explained(self, admin_client, private_tempdir):
         content = b"id,name\n," + b"x" * 200_000 + b"\n"
@@ -429,3 +437,10 @@ class TestPreviewDiffIsBounded:
             assert "changed" in html_diff("abcdef", "abcxyz")
         with override_settings(IMPORT_EXPORT_DIFF_MAX_CHARS=100):
             assert "<ins" in html_diff("abcdef", "abcxyz")
+
+
+def test_digest_of_chunks_equals_digest_of_the_whole():
+    whole = "id,name\n1,é\n" * 100
+    pieces = [whole[i : i + 7] for i in range(0, len(whole), 7)]
+    assert upload_safety.digest_chunks(pieces) == upload_safety.content_digest(whole)
+    assert upload_safety.content_digest(whole) != upload_safety.content_digest(whole + " ")
