@@ -18,6 +18,8 @@ from django.core.management.base import CommandError
 from django.db import models
 from django.utils.module_loading import import_string
 
+from .resources import Resource, modelresource_factory
+
 BASE_FORMATS_MODULE = "import_export.formats.base_formats"
 
 
@@ -77,14 +79,11 @@ def _model_or_none(label: str) -> type[models.Model] | None:
 
 
 def _resource_for_model(model: type[models.Model]) -> type:
-    from .resources import modelresource_factory
-
     return modelresource_factory(model)
 
 
 def _as_resource_class(imported: Any, name: str) -> type:
     """Accept a Resource class as it is, and a model class by building a resource for it."""
-    from .resources import Resource
 
     if isinstance(imported, type) and issubclass(imported, Resource):
         return imported
@@ -174,6 +173,11 @@ def get_default_format_names() -> str:
 def __getattr__(name: str) -> Any:
     # ``MIME_TYPE_FORMAT_MAPPING`` is a module constant in django-import-export 4.4; it is built
     # on first access here so that importing this module does not import the format back-ends.
+    # ``DEFAULT_FORMATS`` (upstream imports it here) is looked up lazily for the same reason.
     if name == "MIME_TYPE_FORMAT_MAPPING":
         return mime_type_format_mapping()
+    if name == "DEFAULT_FORMATS":
+        from .formats.base_formats import DEFAULT_FORMATS
+
+        return DEFAULT_FORMATS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -63,8 +63,13 @@ class Error:
         self.value: Any = cell[1] if cell else None
 
     def describe(self) -> str:
-        """A one-line explanation naming the row, the column and the value where known."""
-        return _located_message(self.number, self.column, self.value, str(self.error))
+        """A one-line explanation naming the row, the column and the value where known.
+
+        Uses the error's ``detail`` when it has one (this package's widgets add the lookup that
+        failed there, keeping the message itself as upstream wrote it).
+        """
+        message = getattr(self.error, "detail", None) or str(self.error)
+        return _located_message(self.number, self.column, self.value, message)
 
     def __repr__(self) -> str:
         parts = [f"<Error: {self.error!r}"]

@@ -24,7 +24,12 @@ from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
+from django.core.exceptions import (
+    FieldDoesNotExist,
+    MultipleObjectsReturned,
+    ObjectDoesNotExist,
+    ValidationError,
+)
 from django.db.models import F, Model, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.utils import numberformat, timezone
@@ -36,7 +41,7 @@ from django.utils.formats import (
     sanitize_separators,
     sanitize_strftime_format,
 )
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from import_export.exceptions import WidgetError
@@ -64,6 +69,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Upstream's message for a date, time or datetime that matches none of the formats.
+_PARSE_FAILED = _("Value could not be parsed using defined formats.")
 
 
 def format_datetime(value: date | time, datetime_format: str) -> str:
@@ -147,13 +155,28 @@ def _wants_native(widget: Widget, kwargs: Mapping[str, Any]) -> bool:
     return not widget.coerce_to_string or bool(kwargs.get("force_native_type"))
 
 
+def _with_detail(error: Exception, detail: str) -> Exception:
+    """Attach the fork's fuller explanation to ``error`` as ``error.detail`` and return it.
+
+    Messages keep upstream's text, which downstream code and tests compare; what the fork can
+    add (the value, what was expected, the lookup that failed) goes into this attribute.
+    """
+    error.detail = detail
+    return error
+
+
 class InvalidNumberError(ValueError, InvalidOperation):
     """A value that is not a number where one was expected.
 
     It is a ``ValueError`` so the import layer reports it against its column like any other
     bad value, and an ``InvalidOperation`` so code written against upstream, where the decimal
-    module's own error escaped, still catches it.
+    module's own error escaped, still catches it.  Its message is the one upstream's error had
+    (e.g. ``[<class 'decimal.ConversionSyntax'>]``); ``detail`` names the value.
     """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail or message
 
 
 class Widget:
@@ -226,7 +249,8 @@ class FloatWidget(NumberWidget):
         try:
             return float(self._delocalize(value))
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{value!r} is not a valid number (expected a float)") from exc
+            detail = f"{value!r} is not a valid number (expected a float)"
+            raise InvalidNumberError(str(exc), detail) from exc
 
 
 def _max_int_digits() -> int:
@@ -254,12 +278,16 @@ class IntegerWidget(NumberWidget):
             return int(value)
         number = _to_decimal(self._delocalize(value), value, "an integer")
         if not number.is_finite():
-            raise InvalidNumberError(f"{value!r} is not a finite number (expected an integer)")
+            try:
+                int(number)  # raises, with the message upstream's conversion gave
+            except (OverflowError, ValueError) as exc:
+                detail = f"{value!r} is not a finite number (expected an integer)"
+                raise InvalidNumberError(str(exc), detail) from exc
         limit = _max_int_digits()
         if limit and number.adjusted() >= limit:
             raise InvalidNumberError(
-                f"the value's magnitude exceeds the maximum of {limit} digits allowed for an "
-                "integer"
+                f"the value's magnitude exceeds the maximum of {limit} digits allowed for "
+                "integer conversion"
             )
         return int(number)
 
@@ -284,14 +312,13 @@ def _to_decimal(delocalized: Any, original: Any, expected: str) -> Decimal:
     """Decimal of an already delocalized value, naming the original value when it is not one."""
     if isinstance(delocalized, Decimal):
         return delocalized
-    if isinstance(delocalized, bool) or not isinstance(delocalized, (str, int, float)):
-        raise InvalidNumberError(f"{original!r} is not a valid number (expected {expected})")
     try:
+        # Anything else goes through its text, as upstream's did: True or a list is rejected
+        # with the decimal module's own message.
         return Decimal(force_str(delocalized))
     except InvalidOperation as exc:
-        raise InvalidNumberError(
-            f"{original!r} is not a valid number (expected {expected})"
-        ) from exc
+        detail = f"{original!r} is not a valid number (expected {expected})"
+        raise InvalidNumberError(str(exc), detail) from exc
 
 
 class CharWidget(Widget):
@@ -350,6 +377,50 @@ class BooleanWidget(Widget):
         if type(value) is not bool:
             return ""
         return self.TRUE_VALUES[0] if value else self.FALSE_VALUES[0]
+
+
+class _ParseDateTimeMixin:
+    """Upstream's private base for date parsing, for widgets written against it.
+
+    This package's own date, time and datetime widgets use :class:`_TemporalWidget` (formats
+    read from the settings when a value is converted); this mixin keeps upstream's contract for
+    subclasses that call it: ``formats`` fixed at construction, and ``_parse_value``.
+    """
+
+    def __init__(
+        self,
+        format: str | None = None,  # noqa: A002 - upstream's keyword
+        input_formats: Iterable[str] | None = None,
+        default_format: str = "%Y-%m-%d",
+        coerce_to_string: bool = True,
+    ) -> None:
+        super().__init__(coerce_to_string=coerce_to_string)
+        self.formats = (format,) if format else tuple(input_formats or (default_format,))
+
+    def _parse_value(self, value: Any, value_type: type) -> Any:
+        """``value`` as a ``value_type`` (date, time or datetime), trying each format in turn.
+
+        Empty values give None and values already of the type are returned as they are.
+
+        :raises ValueError: with upstream's message when no format matches.
+        """
+        if not value:
+            return None
+        if isinstance(value, value_type):
+            return value
+        for candidate in self.formats:
+            try:
+                parsed = datetime.strptime(value, candidate)
+            except (TypeError, ValueError) as exc:
+                logger.debug(str(exc))
+                continue
+            if value_type is date:
+                return parsed.date()
+            if value_type is time:
+                return parsed.time()
+            return parsed
+        detail = f"{value!r} matches none of the formats {', '.join(map(repr, self.formats))}"
+        raise _with_detail(ValueError(str(_PARSE_FAILED)), detail)
 
 
 class _TemporalWidget(Widget):
@@ -413,11 +484,11 @@ class _TemporalWidget(Widget):
             parsed = self._parse_fallback(text)
             if parsed is not None:
                 return parsed
-        # The message opens with upstream's sentence, which callers may match on.
-        raise ValueError(
-            f"Value could not be parsed using defined formats. {value!r} is not "
-            f"{self.expected} in any of the formats {', '.join(repr(f) for f in formats)}"
+        detail = (
+            f"{value!r} is not {self.expected} in any of the formats "
+            f"{', '.join(repr(f) for f in formats)}"
         )
+        raise _with_detail(ValueError(str(_PARSE_FAILED)), detail)
 
     def _from_datetime(self, parsed: datetime) -> Any:
         """Narrow what ``strptime`` returned to the widget's type."""
@@ -561,10 +632,11 @@ class DurationWidget(Widget):
             except (TypeError, ValueError) as exc:
                 logger.debug(str(exc))
         if parsed is None:
-            raise ValueError(
-                f"Value could not be parsed. {value!r} is not a duration (expected e.g. "
-                "'1 day, 2:03:04', '2:03:04' or ISO 8601 'P1DT2H3M4S')"
+            detail = (
+                f"{value!r} is not a duration (expected e.g. '1 day, 2:03:04', '2:03:04' or "
+                "ISO 8601 'P1DT2H3M4S')"
             )
+            raise _with_detail(ValueError(gettext("Value could not be parsed.")), detail)
         return parsed
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
@@ -620,25 +692,24 @@ class JSONWidget(Widget):
         Data that is already decoded (a dict, list or number from a JSON or YAML file) is
         returned as is.
 
-        :raises json.JSONDecodeError: (a ValueError) naming the value when it is not JSON.
+        :raises json.JSONDecodeError: (a ValueError) when it is not JSON, with the json
+            module's message, as upstream; ``detail`` names the value.
         """
         if not value:
             return None
         if isinstance(value, (dict, list, int, float)):
             return value
         if not isinstance(value, str):
-            raise ValueError(f"Value {value!r} is not JSON text (got {type(value).__name__})")
+            message = f"the JSON object must be str, bytes or bytearray, not {type(value).__name__}"
+            raise _with_detail(ValueError(message), f"Value {value!r} is not JSON text")
         try:
             return json.loads(value)
         except json.JSONDecodeError as first_error:
             try:
                 return json.loads(value.replace("'", '"'))
-            except json.JSONDecodeError:
-                raise json.JSONDecodeError(
-                    f"Value {value!r} is not valid JSON ({first_error.msg})",
-                    first_error.doc,
-                    first_error.pos,
-                ) from first_error
+            except json.JSONDecodeError as second_error:
+                detail = f"Value {value!r} is not valid JSON ({first_error.msg})"
+                raise _with_detail(second_error, detail) from first_error
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str | None:
         """Return the value as JSON text, whatever ``coerce_to_string`` says.
@@ -740,10 +811,11 @@ class ForeignKeyWidget(Widget):
         key = _natural_key_parts(value)
         try:
             return manager.get_by_natural_key(*key)
-        except self.model.DoesNotExist as exc:
-            raise self.model.DoesNotExist(
-                f"{self.model.__name__} matching query does not exist (natural key {list(key)!r})"
-            ) from exc
+        except (ObjectDoesNotExist, MultipleObjectsReturned) as exc:
+            # Django's own message stays; the key that failed goes beside it.
+            exc.lookup = {"natural_key": list(key)}
+            _with_detail(exc, f"{exc} (natural key {list(key)!r})")
+            raise
 
     def get_instance_by_lookup_fields(
         self, value: Any, row: Mapping[str, Any] | None, **kwargs: Any
@@ -753,12 +825,11 @@ class ForeignKeyWidget(Widget):
         queryset = self.get_queryset(value, row, **kwargs)
         try:
             return queryset.get(**lookup)
-        except self.model.DoesNotExist as exc:
-            raise self.model.DoesNotExist(_no_match_message(self.model, lookup)) from exc
-        except self.model.MultipleObjectsReturned as exc:
-            raise self.model.MultipleObjectsReturned(
-                _many_matches_message(self.model, lookup, "several")
-            ) from exc
+        except (ObjectDoesNotExist, MultipleObjectsReturned) as exc:
+            # Django's own message ("Author matching query does not exist.") is what upstream
+            # shows and what downstream tests compare; the lookup goes beside it.
+            _attach_lookup(exc, lookup)
+            raise
 
     def _render_path(self) -> tuple[str, ...]:
         """``field`` split into attribute names, split again only when ``field`` changes."""
@@ -824,15 +895,26 @@ def _natural_key_parts(value: Any) -> tuple:
     return (decoded,) if isinstance(decoded, str) else (value,)
 
 
-def _no_match_message(model: type[Model], lookup: Mapping[str, Any]) -> str:
-    return f"{model.__name__} matching query does not exist ({_describe_lookup(lookup)})"
+def _attach_lookup(error: Exception, lookup: Mapping[str, Any]) -> Exception:
+    """Record the failed lookup on a "does not exist"/"more than one" error, keeping its text.
+
+    ``error.lookup`` is the filter (``{"pk": "74"}``); ``error.detail`` is the message followed
+    by the lookup, e.g. ``Author matching query does not exist. (pk='74')``.
+    """
+    error.lookup = dict(lookup)
+    return _with_detail(error, f"{error} ({_describe_lookup(lookup)})")
 
 
-def _many_matches_message(model: type[Model], lookup: Mapping[str, Any], count: Any) -> str:
-    return (
-        f"get() returned more than one {model.__name__} -- it returned {count}! "
-        f"({_describe_lookup(lookup)})"
-    )
+def _no_match_error(model: type[Model], lookup: Mapping[str, Any]) -> Exception:
+    """The error Django's ``QuerySet.get()`` raises when nothing matches, with its text."""
+    message = f"{model._meta.object_name} matching query does not exist."
+    return _attach_lookup(model.DoesNotExist(message), lookup)
+
+
+def _many_matches_error(model: type[Model], lookup: Mapping[str, Any], count: int) -> Exception:
+    """The error Django's ``QuerySet.get()`` raises for several matches, with its text."""
+    message = f"get() returned more than one {model._meta.object_name} -- it returned {count}!"
+    return _attach_lookup(model.MultipleObjectsReturned(message), lookup)
 
 
 class _LookupIndex:
@@ -920,6 +1002,44 @@ def _text_key(value: Any) -> Any:
     return None if value is None else str(value)
 
 
+class _CachedQuerySetWrapper:
+    """The rows of one queryset, read once, answering ``get(**lookup)`` from memory.
+
+    ``CachedForeignKeyWidget`` keeps one in ``_cached_qs`` (upstream's names, which code may
+    check or clear).  Each set of lookup names gets its own :class:`_LookupIndex`, built with
+    one query the first time it is used; errors carry Django's ``get()`` messages.
+    """
+
+    def __init__(self, queryset: QuerySet) -> None:
+        self.queryset = queryset
+        self.model = queryset.model
+        self._indexes: dict[tuple[str, ...], _LookupIndex] = {}
+
+    def get(self, **lookup_fields: Any) -> Model:
+        """The one instance matching ``lookup_fields``, as ``QuerySet.get()`` would return it."""
+        names = tuple(sorted(lookup_fields))
+        index = self._indexes.get(names)
+        if index is None:
+            index = self._indexes[names] = _LookupIndex(self.queryset, names)
+        matches = index.find(lookup_fields)
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise _no_match_error(self.model, lookup_fields)
+        raise _many_matches_error(self.model, lookup_fields, len(matches))
+
+    def _get_instances(self, queryset: QuerySet, key_cls: type) -> dict[Any, list[Model]]:
+        """Upstream's grouping: ``key_cls`` (a namedtuple of field names) of text values ->
+        the instances with those values.  Kept for subclasses that call it; ``get`` does not.
+        """
+        if not hasattr(self, "_instances"):
+            self._instances: dict[Any, list[Model]] = {}
+            for instance in queryset:
+                key = key_cls(**{name: str(getattr(instance, name)) for name in key_cls._fields})
+                self._instances.setdefault(key, []).append(instance)
+        return self._instances
+
+
 class CachedForeignKeyWidget(ForeignKeyWidget):
     """A ForeignKeyWidget for imports that reads the related table once and looks up in memory.
 
@@ -935,25 +1055,16 @@ class CachedForeignKeyWidget(ForeignKeyWidget):
         """Forget the loaded instances, so the next lookup reads the table again."""
         self.__dict__.pop("_cached_qs", None)
 
+    def _contains_relations(self) -> bool:
+        """Whether ``field`` follows a relation (``"author__name"``)."""
+        return LOOKUP_SEP in self.field
+
     def get_instance_by_lookup_fields(
         self, value: Any, row: Mapping[str, Any] | None, **kwargs: Any
     ) -> Model:
-        lookup = self.get_lookup_kwargs(value, row, **kwargs)
-        names = tuple(sorted(lookup))
-        # Named as upstream's cache attribute, which code may check for.
-        indexes = self.__dict__.setdefault("_cached_qs", {})
-        index = indexes.get(names)
-        if index is None:
-            index = _LookupIndex(self.get_queryset(value, row, **kwargs), names)
-            indexes[names] = index
-        matches = index.find(lookup)
-        if len(matches) == 1:
-            return matches[0]
-        if not matches:
-            raise self.model.DoesNotExist(_no_match_message(self.model, lookup))
-        raise self.model.MultipleObjectsReturned(
-            _many_matches_message(self.model, lookup, len(matches))
-        )
+        if not hasattr(self, "_cached_qs"):
+            self._cached_qs = _CachedQuerySetWrapper(self.get_queryset(value, row, **kwargs))
+        return self._cached_qs.get(**self.get_lookup_kwargs(value, row, **kwargs))
 
 
 class ManyToManyWidget(Widget):

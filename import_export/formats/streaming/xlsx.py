@@ -28,6 +28,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -38,6 +39,8 @@ from tablib.formats._xlsx import safe_xlsx_sheet_title
 
 from .base import ESCAPE_ILLEGAL_CHARS_SETTING, StreamWriteError, StreamWriter, setting_is_on
 
+#: Upstream's message for text XLSX cannot hold (it names no value, so none is reflected).
+ILLEGAL_CHARACTERS_MESSAGE = _("export failed due to IllegalCharacterError")
 DEFAULT_SHEET_TITLE = "Tablib Dataset"
 DEFAULT_WIDTH_SAMPLE_ROWS = 1000
 REPLACEMENT_CHARACTER = "\N{REPLACEMENT CHARACTER}"
@@ -208,10 +211,13 @@ class XLSXStreamWriter(StreamWriter):
         raise self._illegal_characters_error(row_number, index)
 
     def _illegal_characters_error(self, row_number: int, index: int) -> StreamWriteError:
-        return StreamWriteError(
+        error = StreamWriteError(
             f"{self._where(row_number, index)}: the text holds control characters that XLSX "
             f"files cannot contain; set {ESCAPE_ILLEGAL_CHARS_SETTING} = True to replace them"
         )
+        # What the admin shows instead, as upstream's XLSX format words it.
+        error.upstream_message = ILLEGAL_CHARACTERS_MESSAGE
+        return error
 
     def _where(self, row_number: int, index: int) -> str:
         column = self.headers[index] if index < len(self.headers) else index + 1

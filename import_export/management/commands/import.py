@@ -21,6 +21,7 @@ from import_export.command_utils import (
     get_format_class,
     get_resource_class,
 )
+from import_export.results import RowResult
 
 #: Used to decode text files when neither --encoding nor the format names one; also strips the
 #: byte order mark that spreadsheet programs put at the start of a CSV file.
@@ -229,8 +230,6 @@ def _describe_exception(error: BaseException) -> str:
 
 
 def _summary(result, resource) -> str:
-    from import_export.results import RowResult
-
     totals = result.totals
     model = getattr(getattr(resource, "_meta", None), "model", None)
     what = model._meta.verbose_name_plural if model is not None else "rows"

@@ -120,7 +120,8 @@ def test_non_numeric_value_for_a_number(existing):
     assert invalid.number == 2
     assert list(invalid.field_specific_errors) == ["price"]
     assert only_message(result).startswith("Row 2, column 'price' (value 'twelve'):")
-    assert "twelve" in invalid.field_specific_errors["price"][0]
+    # Upstream's text (the decimal module's); the column and value are named by the line above.
+    assert invalid.field_specific_errors["price"] == ["[<class 'decimal.ConversionSyntax'>]"]
     assert snapshot() == existing
 
 
