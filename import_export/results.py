@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.encoding import force_str
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 from tablib import Dataset
 
 logger = logging.getLogger(__name__)
@@ -30,15 +31,29 @@ ERROR_COLUMN = "Error"
 FAILED_CELL_ATTRIBUTE = "import_export_cell"
 
 
-def _located_message(number: int | None, column: str | None, value: Any, message: str) -> str:
-    """``"Row 3, column 'price' (value 'abc'): Enter a number."``, leaving out what is unknown."""
+def located_message(
+    number: int | None,
+    column: str | None,
+    value: Any,
+    message: str,
+    show_value: bool = True,
+) -> str:
+    """``"Row 3, column 'price' (value 'abc'): Enter a number."``, leaving out what is unknown.
+
+    The wording is translated; ``show_value=False`` leaves out the value (a column the row
+    does not have).
+    """
     place = []
     if number is not None:
-        place.append(f"Row {number}")
+        place.append(gettext("Row %(number)s") % {"number": number})
     if column is not None:
-        place.append(f"column '{column}' (value {value!r})")
+        if show_value:
+            where = gettext("column '%(column)s' (value %(value)s)")
+            place.append(where % {"column": column, "value": repr(value)})
+        else:
+            place.append(gettext("column '%(column)s'") % {"column": column})
     if not place:
-        return message
+        return str(message)
     return f"{', '.join(place)}: {message}"
 
 
@@ -69,7 +84,7 @@ class Error:
         failed there, keeping the message itself as upstream wrote it).
         """
         message = getattr(self.error, "detail", None) or str(self.error)
-        return _located_message(self.number, self.column, self.value, message)
+        return located_message(self.number, self.column, self.value, message)
 
     def __repr__(self) -> str:
         parts = [f"<Error: {self.error!r}"]
@@ -214,11 +229,11 @@ class InvalidRow:
         for key, messages in self.error_dict.items():
             for message in messages:
                 if key == NON_FIELD_ERRORS:
-                    lines.append(_located_message(self.number, None, None, message))
+                    lines.append(located_message(self.number, None, None, message))
                 else:
                     column = self.column_for(key)
                     value = self.row.get(column)
-                    lines.append(_located_message(self.number, column, value, message))
+                    lines.append(located_message(self.number, column, value, message))
         return lines
 
     @property

@@ -249,7 +249,9 @@ class FloatWidget(NumberWidget):
         try:
             return float(self._delocalize(value))
         except (TypeError, ValueError) as exc:
-            detail = f"{value!r} is not a valid number (expected a float)"
+            detail = gettext("%(value)s is not a valid number (expected a float)") % {
+                "value": repr(value)
+            }
             raise InvalidNumberError(str(exc), detail) from exc
 
 
@@ -276,18 +278,23 @@ class IntegerWidget(NumberWidget):
             return None
         if isinstance(value, bool):  # a boolean column imported into an integer one
             return int(value)
-        number = _to_decimal(self._delocalize(value), value, "an integer")
+        number = _to_decimal(self._delocalize(value), value, _EXPECTED_INTEGER)
         if not number.is_finite():
             try:
                 int(number)  # raises, with the message upstream's conversion gave
             except (OverflowError, ValueError) as exc:
-                detail = f"{value!r} is not a finite number (expected an integer)"
+                detail = gettext("%(value)s is not a finite number (expected an integer)") % {
+                    "value": repr(value)
+                }
                 raise InvalidNumberError(str(exc), detail) from exc
         limit = _max_int_digits()
         if limit and number.adjusted() >= limit:
             raise InvalidNumberError(
-                f"the value's magnitude exceeds the maximum of {limit} digits allowed for "
-                "integer conversion"
+                gettext(
+                    "the value's magnitude exceeds the maximum of %(limit)s digits allowed for "
+                    "integer conversion"
+                )
+                % {"limit": limit}
             )
         return int(number)
 
@@ -305,7 +312,11 @@ class DecimalWidget(NumberWidget):
         """
         if self.is_empty(value):
             return None
-        return _to_decimal(self._delocalize(value), value, "a decimal number")
+        return _to_decimal(self._delocalize(value), value, _EXPECTED_DECIMAL)
+
+
+_EXPECTED_INTEGER = _("an integer")
+_EXPECTED_DECIMAL = _("a decimal number")
 
 
 def _to_decimal(delocalized: Any, original: Any, expected: str) -> Decimal:
@@ -317,7 +328,10 @@ def _to_decimal(delocalized: Any, original: Any, expected: str) -> Decimal:
         # with the decimal module's own message.
         return Decimal(force_str(delocalized))
     except InvalidOperation as exc:
-        detail = f"{original!r} is not a valid number (expected {expected})"
+        detail = gettext("%(value)s is not a valid number (expected %(expected)s)") % {
+            "value": repr(original),
+            "expected": expected,
+        }
         raise InvalidNumberError(str(exc), detail) from exc
 
 
@@ -419,7 +433,10 @@ class _ParseDateTimeMixin:
             if value_type is time:
                 return parsed.time()
             return parsed
-        detail = f"{value!r} matches none of the formats {', '.join(map(repr, self.formats))}"
+        detail = gettext("%(value)s matches none of the formats %(formats)s") % {
+            "value": repr(value),
+            "formats": ", ".join(map(repr, self.formats)),
+        }
         raise _with_detail(ValueError(str(_PARSE_FAILED)), detail)
 
 
@@ -484,10 +501,11 @@ class _TemporalWidget(Widget):
             parsed = self._parse_fallback(text)
             if parsed is not None:
                 return parsed
-        detail = (
-            f"{value!r} is not {self.expected} in any of the formats "
-            f"{', '.join(repr(f) for f in formats)}"
-        )
+        detail = gettext("%(value)s is not %(expected)s in any of the formats %(formats)s") % {
+            "value": repr(value),
+            "expected": self.expected,
+            "formats": ", ".join(repr(f) for f in formats),
+        }
         raise _with_detail(ValueError(str(_PARSE_FAILED)), detail)
 
     def _from_datetime(self, parsed: datetime) -> Any:
@@ -529,7 +547,7 @@ class DateWidget(_TemporalWidget):
 
     formats_setting = "DATE_INPUT_FORMATS"
     default_format = "%Y-%m-%d"
-    expected = "a date"
+    expected = _("a date")
     value_type = date
 
     def _from_datetime(self, parsed: datetime) -> date:
@@ -546,7 +564,7 @@ class DateTimeWidget(_TemporalWidget):
 
     formats_setting = "DATETIME_INPUT_FORMATS"
     default_format = "%Y-%m-%d %H:%M:%S"
-    expected = "a date and time"
+    expected = _("a date and time")
     value_type = datetime
 
     def _parse_fallback(self, text: str) -> datetime | None:
@@ -602,7 +620,7 @@ class TimeWidget(_TemporalWidget):
 
     formats_setting = "TIME_INPUT_FORMATS"
     default_format = "%H:%M:%S"
-    expected = "a time"
+    expected = _("a time")
     value_type = time
 
     def _from_datetime(self, parsed: datetime) -> time:
@@ -632,10 +650,10 @@ class DurationWidget(Widget):
             except (TypeError, ValueError) as exc:
                 logger.debug(str(exc))
         if parsed is None:
-            detail = (
-                f"{value!r} is not a duration (expected e.g. '1 day, 2:03:04', '2:03:04' or "
+            detail = gettext(
+                "%(value)s is not a duration (expected e.g. '1 day, 2:03:04', '2:03:04' or "
                 "ISO 8601 'P1DT2H3M4S')"
-            )
+            ) % {"value": repr(value)}
             raise _with_detail(ValueError(gettext("Value could not be parsed.")), detail)
         return parsed
 
@@ -701,14 +719,18 @@ class JSONWidget(Widget):
             return value
         if not isinstance(value, str):
             message = f"the JSON object must be str, bytes or bytearray, not {type(value).__name__}"
-            raise _with_detail(ValueError(message), f"Value {value!r} is not JSON text")
+            detail = gettext("Value %(value)s is not JSON text") % {"value": repr(value)}
+            raise _with_detail(ValueError(message), detail)
         try:
             return json.loads(value)
         except json.JSONDecodeError as first_error:
             try:
                 return json.loads(value.replace("'", '"'))
             except json.JSONDecodeError as second_error:
-                detail = f"Value {value!r} is not valid JSON ({first_error.msg})"
+                detail = gettext("Value %(value)s is not valid JSON (%(reason)s)") % {
+                    "value": repr(value),
+                    "reason": first_error.msg,
+                }
                 raise _with_detail(second_error, detail) from first_error
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str | None:
@@ -805,8 +827,11 @@ class ForeignKeyWidget(Widget):
         manager = self.model._default_manager
         if not hasattr(manager, "get_by_natural_key"):
             raise WidgetError(
-                f"{self.model.__name__} cannot be looked up by natural key: its default manager "
-                "has no get_by_natural_key() method"
+                gettext(
+                    "%(model)s cannot be looked up by natural key: its default manager has no "
+                    "get_by_natural_key() method"
+                )
+                % {"model": self.model.__name__}
             )
         key = _natural_key_parts(value)
         try:
@@ -875,8 +900,11 @@ class ForeignKeyWidget(Widget):
         natural_key = getattr(value, "natural_key", None)
         if natural_key is None:
             raise WidgetError(
-                f"{type(value).__name__} has no natural_key() method, so it cannot be exported "
-                "with use_natural_foreign_keys=True"
+                gettext(
+                    "%(model)s has no natural_key() method, so it cannot be exported with "
+                    "use_natural_foreign_keys=True"
+                )
+                % {"model": type(value).__name__}
             )
         return json.dumps(natural_key())
 
@@ -959,14 +987,20 @@ class _LookupIndex:
             field = _field_at_path(self.model, name)
         except FieldDoesNotExist as exc:
             raise WidgetError(
-                f"CachedForeignKeyWidget cannot look up {self.model.__name__} by {name!r}: it "
-                "compares in memory, so lookups must name fields (or annotations), not "
-                "expressions such as '__iexact'"
+                gettext(
+                    "CachedForeignKeyWidget cannot look up %(model)s by %(name)s: it compares in "
+                    "memory, so lookups must name fields (or annotations), not expressions such "
+                    "as '__iexact'"
+                )
+                % {"model": self.model.__name__, "name": repr(name)}
             ) from exc
         if field.many_to_many or field.one_to_many:
             raise WidgetError(
-                f"CachedForeignKeyWidget cannot look up {self.model.__name__} by {name!r}: it is "
-                "a many-valued relation; name a field of the related model instead"
+                gettext(
+                    "CachedForeignKeyWidget cannot look up %(model)s by %(name)s: it is a "
+                    "many-valued relation; name a field of the related model instead"
+                )
+                % {"model": self.model.__name__, "name": repr(name)}
             )
         return field
 
