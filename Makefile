@@ -16,6 +16,7 @@ $(STAMP): setup.cfg pyproject.toml
 # catalogue missing from the package data fails it); afterwards the editable install is put
 # back, so `.venv/bin/python -m pytest` and the scripts keep using the source tree.
 test: $(STAMP)
+	rm -rf build  # a stale build/lib would put files deleted from the source into the wheel
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .
 	$(PY) runtests.py; status=$$?; \
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .; \

@@ -8,6 +8,7 @@ for the installed package and for a freshly built wheel.
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -52,6 +53,14 @@ def test_installed_package_holds_all_package_data():
     reason="building a wheel without network needs setuptools and wheel installed",
 )
 def test_built_wheel_holds_all_package_data(tmp_path):
+    # Built from a fresh copy of what the build reads, so no stale build/ folder can help.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    shutil.copytree(
+        SOURCE_PACKAGE, source / "import_export", ignore=shutil.ignore_patterns("__pycache__")
+    )
     subprocess.run(
         [
             sys.executable,
@@ -63,7 +72,7 @@ def test_built_wheel_holds_all_package_data(tmp_path):
             "--no-build-isolation",
             "--wheel-dir",
             str(tmp_path),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         capture_output=True,
