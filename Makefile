@@ -8,12 +8,19 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
 	$(PY) -m pip install --quiet "Django>=5.2,<5.3" -e ".[tests]"
 	touch $(STAMP)
 
+# The suite runs against the package as a wheel installs it (a template, static file or
+# catalogue missing from the package data fails it); afterwards the editable install is put
+# back, so `.venv/bin/python -m pytest` and the scripts keep using the source tree.
 test: $(STAMP)
-	$(PY) runtests.py
+	rm -rf build  # a stale build/lib would put files deleted from the source into the wheel
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .
+	$(PY) runtests.py; status=$$?; \
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .; \
+	exit $$status
 
 demo: $(STAMP)
 	$(PY) benchmarks/demo.py

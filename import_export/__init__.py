@@ -1,3 +1,5 @@
 """django-import-export with bounded-memory streaming export."""
 
-__version__ = "4.5.0.dev1"
+from ._version import __version__
+
+__all__ = ["__version__"]

@@ -29,6 +29,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from .formats.base_formats import BINARY_FORMATS  # noqa: F401 - upstream's name, kept
 from .forms import ConfirmImportForm, ImportForm, SelectableFieldsExportForm
 from .mixins import (
     BaseExportMixin,
@@ -58,6 +59,19 @@ LOG_ACTION_FOR_IMPORT_TYPE = {
     RowResult.IMPORT_TYPE_UPDATE: CHANGE,
     RowResult.IMPORT_TYPE_DELETE: DELETION,
 }
+
+
+def _log_entry(user_pk, instance, action_flag, change_message) -> LogEntry:
+    """The ``LogEntry`` Django 5.1's ``log_actions()`` would write for ``instance``."""
+    content_type = ContentType.objects.get_for_model(instance, for_concrete_model=False)
+    return LogEntry(
+        user_id=user_pk,
+        content_type_id=content_type.pk,
+        object_id=instance.pk,
+        object_repr=str(instance)[:200],
+        action_flag=action_flag,
+        change_message=str(change_message),
+    )
 
 
 def _has_model_permission(request, model, setting_name: str) -> bool:
@@ -594,23 +608,56 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         return HttpResponseRedirect(self._changelist_url())
 
     def generate_log_entries(self, result, request) -> None:
-        """One admin ``LogEntry`` per new, updated or deleted row, written in one query."""
+        """Record the imported rows in the admin log, unless ``get_skip_admin_log()``.
+
+        Goes through ``_log_actions`` → ``_create_log_entries`` → ``_create_log_entry``, as
+        upstream does, so packages that copy those methods onto their own admin classes (or
+        override one of them) get the same entries.
+        """
         if self.get_skip_admin_log():
             return
-        content_type_id = ContentType.objects.get_for_model(self.model).pk
-        entries = [
-            LogEntry(
-                user_id=request.user.pk,
-                content_type_id=content_type_id,
-                object_id=str(row.object_id) if row.object_id is not None else None,
-                object_repr=(row.object_repr or "")[:200],
-                action_flag=LOG_ACTION_FOR_IMPORT_TYPE[row.import_type],
-                change_message=_("%s through import_export") % row.import_type,
+        self._log_actions(result, request)
+
+    def _log_actions(self, result, request) -> None:
+        """Group the rows' instances by import type and log them as ``request.user``."""
+        rows: dict[str, list] = {}
+        for row in result:
+            rows.setdefault(row.import_type, []).append(row.instance)
+        self._create_log_entries(request.user.pk, rows)
+
+    def _create_log_entries(self, user_pk, rows) -> None:
+        """Log each group of instances (``{import_type: [instance, ...]}``) with its action.
+
+        Only new, updated and deleted rows are logged; skipped, invalid and error rows are not.
+        """
+        for import_type, instances in rows.items():
+            action_flag = LOG_ACTION_FOR_IMPORT_TYPE.get(import_type)
+            if action_flag is not None:
+                self._create_log_entry(user_pk, instances, import_type, action_flag)
+
+    def _create_log_entry(self, user_pk, rows, import_type, action_flag) -> None:
+        """Write one ``LogEntry`` per instance in ``rows`` (a list of model instances).
+
+        The change message is "<import type> through import_export", as upstream writes it.
+        Django 5.1+ writes the entries with ``LogEntry.objects.log_actions()``; older versions,
+        which lack it, get the same rows from one ``bulk_create``.
+        """
+        if not rows:
+            return
+        change_message = _("%s through import_export") % import_type
+        log_actions = getattr(LogEntry.objects, "log_actions", None)
+        if log_actions is not None:
+            log_actions(
+                user_pk,
+                rows,
+                action_flag,
+                change_message=change_message,
+                single_object=len(rows) == 1,
             )
-            for row in result
-            if row.import_type in LOG_ACTION_FOR_IMPORT_TYPE
-        ]
-        LogEntry.objects.bulk_create(entries)
+            return
+        LogEntry.objects.bulk_create(
+            _log_entry(user_pk, instance, action_flag, change_message) for instance in rows
+        )
 
     def add_success_message(self, result, request) -> None:
         totals = result.totals
@@ -752,16 +799,24 @@ class ExportMixin(BaseExportMixin, ImportExportMixinBase):
 
     def get_valid_export_item_pks(self, request):
         """Deprecated: narrow ``get_export_queryset()`` instead."""
+        self._warn_valid_export_item_pks_deprecated()
+        return self.model.objects.all().values_list("pk", flat=True)
+
+    def _warn_valid_export_item_pks_deprecated(self) -> None:
         warnings.warn(
             f"The 'get_valid_export_item_pks()' method in {type(self).__module__}."
             f"{type(self).__qualname__} is deprecated and will be removed in a future release",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-        return self.model.objects.all().values_list("pk", flat=True)
 
     def _export_items_field(self, request):
-        """The hidden field carrying an action's selected keys back to the export view."""
+        """The hidden field carrying an action's selected keys back to the export view.
+
+        An override of the deprecated ``get_valid_export_item_pks`` is honoured.  Otherwise the
+        keys are checked by type instead of against every key of the table, but the
+        deprecation warning upstream gives on every action export is still given.
+        """
         if type(self).get_valid_export_item_pks is not _STOCK_VALID_EXPORT_ITEM_PKS:
             pks = self.get_valid_export_item_pks(request)
             return forms.MultipleChoiceField(
@@ -769,6 +824,7 @@ class ExportMixin(BaseExportMixin, ImportExportMixinBase):
                 required=False,
                 choices=[(pk, pk) for pk in pks],
             )
+        self._warn_valid_export_item_pks_deprecated()
         return _ExportItemsField(self.model._meta.pk)
 
     def export_action(self, request):
@@ -807,7 +863,12 @@ class ExportMixin(BaseExportMixin, ImportExportMixinBase):
         try:
             return self._do_file_export(chosen_format(), request, queryset, export_form=form)
         except (ValueError, FieldError) as exc:
-            messages.error(request, str(exc))
+            # Where the fork's error says more than upstream's did, the page shows upstream's
+            # text and the log keeps the details.
+            shown = getattr(exc, "upstream_message", None)
+            if shown is not None:
+                logger.warning("Export failed: %s", exc)
+            messages.error(request, str(shown if shown is not None else exc))
             return None
 
     def init_request_context_data(self, request, form) -> dict:

@@ -17,6 +17,9 @@ from django.apps import apps
 from django.core.management.base import CommandError
 from django.db import models
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from .resources import Resource, modelresource_factory
 
 BASE_FORMATS_MODULE = "import_export.formats.base_formats"
 
@@ -56,7 +59,10 @@ def get_resource_class(model_or_resource_class: str) -> type:
     model = _model_or_none(model_or_resource_class)
     if model is not None:
         return _resource_for_model(model)
-    raise CommandError(f"Cannot import '{model_or_resource_class}' as a resource class or model.")
+    raise CommandError(
+        _("Cannot import '%(name)s' as a resource class or model.")
+        % {"name": model_or_resource_class}
+    )
 
 
 def _import_or_none(dotted_path: str) -> Any:
@@ -77,22 +83,22 @@ def _model_or_none(label: str) -> type[models.Model] | None:
 
 
 def _resource_for_model(model: type[models.Model]) -> type:
-    from .resources import modelresource_factory
-
     return modelresource_factory(model)
 
 
 def _as_resource_class(imported: Any, name: str) -> type:
     """Accept a Resource class as it is, and a model class by building a resource for it."""
-    from .resources import Resource
 
     if isinstance(imported, type) and issubclass(imported, Resource):
         return imported
     if isinstance(imported, type) and issubclass(imported, models.Model):
         return _resource_for_model(imported)
     raise CommandError(
-        f"'{name}' is a {type(imported).__name__}, not a Resource class or a model; "
-        "give a dotted path to a Resource subclass or 'app_label.ModelName'."
+        _(
+            "'%(name)s' is a %(type)s, not a Resource class or a model; give a dotted path to "
+            "a Resource subclass or 'app_label.ModelName'."
+        )
+        % {"name": name, "type": type(imported).__name__}
     )
 
 
@@ -116,21 +122,25 @@ def _format_class_by_name(format_name: str) -> type:
         imported = _import_or_none(candidate)
         if imported is not None:
             return imported
+    # Upstream's message; the known formats are listed in the command's --help.
     raise CommandError(
-        f"Cannot import '{format_name}' or '{fallback}' format class. "
-        f"Known formats: {get_default_format_names()}."
+        _("Cannot import '%(name)s' or '%(fallback)s' format class.")
+        % {"name": format_name, "fallback": fallback}
     )
 
 
 def _format_class_for_file(file_name: str | None) -> type:
     """Pick the format from the file's MIME type, then from its extension."""
     if not file_name or file_name == "-":
-        raise CommandError("Reading from standard input needs --format (e.g. --format CSV).")
+        raise CommandError(_("Reading from standard input needs --format (e.g. --format CSV)."))
     mimetype, compression = mimetypes.guess_type(file_name)
     if compression:
         raise CommandError(
-            f"'{file_name}' looks {compression}-compressed; decompress it first, or pipe the "
-            "decompressed data in with '-' and --format."
+            _(
+                "'%(file)s' looks %(compression)s-compressed; decompress it first, or pipe the "
+                "decompressed data in with '-' and --format."
+            )
+            % {"file": file_name, "compression": compression}
         )
     by_mimetype = mime_type_format_mapping().get(mimetype) if mimetype else None
     if by_mimetype is not None:
@@ -140,11 +150,12 @@ def _format_class_for_file(file_name: str | None) -> type:
         return by_extension
     if not mimetype:
         raise CommandError(
-            f"Cannot determine MIME type for '{file_name}'. Please specify format with --format."
+            _("Cannot determine MIME type for '%(file)s'.  Please specify format with --format.")
+            % {"file": file_name}
         )
     raise CommandError(
-        f"Cannot find format for MIME type '{mimetype}' (file '{file_name}'). "
-        f"Please specify format with --format; known formats: {get_default_format_names()}."
+        _("Cannot find format for MIME type '%(mimetype)s'. Please specify format with --format.")
+        % {"mimetype": mimetype}
     )
 
 
@@ -174,6 +185,11 @@ def get_default_format_names() -> str:
 def __getattr__(name: str) -> Any:
     # ``MIME_TYPE_FORMAT_MAPPING`` is a module constant in django-import-export 4.4; it is built
     # on first access here so that importing this module does not import the format back-ends.
+    # ``DEFAULT_FORMATS`` (upstream imports it here) is looked up lazily for the same reason.
     if name == "MIME_TYPE_FORMAT_MAPPING":
         return mime_type_format_mapping()
+    if name == "DEFAULT_FORMATS":
+        from .formats.base_formats import DEFAULT_FORMATS
+
+        return DEFAULT_FORMATS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,6 +13,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from .resources import ModelResource  # noqa: F401 - upstream's module offers the name
 from .tmp_storages import safe_storage_name
 from .upload_safety import upload_size_error
 
@@ -25,10 +26,10 @@ class ImportExportFormBase(forms.Form):
 
     def __init__(self, formats: Sequence[type], resources: Sequence[type], **kwargs):
         super().__init__(**kwargs)
-        self._setup_resource_choice(resources)
-        self._setup_format_choice(formats)
+        self._init_resources(resources)
+        self._init_formats(formats)
 
-    def _setup_resource_choice(self, resources: Sequence[type]) -> None:
+    def _init_resources(self, resources: Sequence[type]) -> None:
         """Offer each resource by its display name; with only one there is nothing to choose."""
         if not resources:
             raise ValueError("no defined resources")
@@ -39,7 +40,7 @@ class ImportExportFormBase(forms.Form):
             field.widget = forms.HiddenInput(attrs={"id": "id_resource"})
             self.initial["resource"] = "0"
 
-    def _setup_format_choice(self, formats: Sequence[type]) -> None:
+    def _init_formats(self, formats: Sequence[type]) -> None:
         """Offer each format by title; a single format is shown read-only and preselected."""
         if not formats:
             raise ValueError("invalid formats list")
@@ -150,19 +151,22 @@ class SelectableFieldsExportForm(ExportForm):
         self.is_selectable_fields_form = True
         self.resource_fields: dict[str, list[str]] = {}
         for index, resource in enumerate(self.resources):
-            self.resource_fields[resource.__name__] = self._add_checkboxes(resource, index)
+            self.resource_fields[resource.__name__] = self._create_boolean_fields(resource, index)
         ordered = ["resource"]
         for names in self.resource_fields.values():
             ordered.extend(names)
         self.order_fields(ordered)
 
-    def _add_checkboxes(self, resource: type, index: int) -> list[str]:
-        """Add a checked-by-default checkbox per field, in the resource's export order."""
+    def _create_boolean_fields(self, resource: type, index: int) -> list[str]:
+        """Add a checked-by-default checkbox per field, in the resource's export order.
+
+        Returns the checkboxes' form field names.
+        """
         instance = resource()
         names = []
         for position, field_name in enumerate(instance.get_export_order()):
             form_name = self.create_boolean_field_name(resource, field_name)
-            label = self._checkbox_label(instance, field_name)
+            label = self._get_field_label(instance, field_name)
             self.fields[form_name] = self._checkbox(label, resource, index, first=position == 0)
             names.append(form_name)
         return names
@@ -184,18 +188,17 @@ class SelectableFieldsExportForm(ExportForm):
         )
         return checkbox
 
-    @staticmethod
-    def _checkbox_label(resource, field_name: str) -> str:
-        """The field's name for people, plus the file header when that differs."""
+    def _get_field_label(self, resource, field_name: str) -> str:
+        """The field's name for people, plus the file header when that differs.
+
+        ``resource`` is the resource class or an instance of it.
+        """
         label = field_name.replace("_", " ").title()
         field = resource.fields.get(field_name)
         column = getattr(field, "column_name", None)
         if column and column != field_name:
             label = f"{label} ({column})"
         return label
-
-    # The name upstream's tests and subclasses use.
-    _get_field_label = _checkbox_label
 
     def get_selected_resource(self) -> type:
         """The resource class chosen in the (already validated) form."""
@@ -221,24 +224,43 @@ class SelectableFieldsExportForm(ExportForm):
         if self.errors.get("resource"):
             return cleaned
         resource = self.get_selected_resource()
-        self.cleaned_data = self._keep_only_fields_of(resource, cleaned)
-        if not self.get_selected_resource_export_fields():
+        self._remove_unselected_resource_fields(resource)
+        self._normalize_resource_fields(resource)
+        self._validate_any_field_selected(resource)
+        return self.cleaned_data
+
+    def _remove_unselected_resource_fields(self, selected_resource: type) -> None:
+        """Drop the checkboxes of every resource but the chosen one from ``cleaned_data``."""
+        others = {
+            name
+            for resource_name, names in self.resource_fields.items()
+            if resource_name != selected_resource.__name__
+            for name in names
+        }
+        self.cleaned_data = {k: v for k, v in self.cleaned_data.items() if k not in others}
+
+    def _normalize_resource_fields(self, selected_resource: type) -> None:
+        """Key the chosen resource's checkboxes by plain field name in ``cleaned_data``.
+
+        The ticked names are also kept, in order, in ``_selected_resource_fields``.
+        """
+        own = set(self.resource_fields.get(selected_resource.__name__, ()))
+        prefix = f"{selected_resource.__name__.lower()}_"
+        normalized = {}
+        self._selected_resource_fields = []
+        for key, value in self.cleaned_data.items():
+            if key in own:
+                key = key[len(prefix) :]
+                if value is True:
+                    self._selected_resource_fields.append(key)
+            normalized[key] = value
+        self.cleaned_data = normalized
+
+    def _validate_any_field_selected(self, resource: type) -> None:
+        """Refuse an export with no field ticked for the chosen resource."""
+        if not any(self.cleaned_data.get(name) is True for name in resource().get_export_order()):
             raise forms.ValidationError(
                 _('Select at least 1 field for "%(resource_name)s" to export'),
                 code="invalid",
                 params={"resource_name": resource.get_display_name()},
             )
-        return self.cleaned_data
-
-    def _keep_only_fields_of(self, resource: type, cleaned: dict) -> dict:
-        """Drop the other resources' checkboxes and key the chosen one's by plain field name."""
-        checkbox_names = {name for names in self.resource_fields.values() for name in names}
-        own = set(self.resource_fields.get(resource.__name__, ()))
-        prefix = f"{resource.__name__.lower()}_"
-        result = {}
-        for key, value in cleaned.items():
-            if key in own:
-                result[key[len(prefix) :]] = value
-            elif key not in checkbox_names:
-                result[key] = value
-        return result

@@ -28,6 +28,7 @@ from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router
 from django.db.transaction import TransactionManagementError, set_rollback
 from django.utils.encoding import force_str
+from django.utils.translation import gettext as _
 
 from . import exceptions, field_constraints
 from .bulk_writes import fast_bulk_update
@@ -1125,8 +1126,11 @@ class ResourceImportMixin:
         unknown = [name for name in id_field_names if name not in self.fields]
         if unknown:
             raise exceptions.FieldError(
-                "The following fields are declared in 'import_id_fields' but are not "
-                f"present in the resource fields: {', '.join(unknown)}"
+                _(
+                    "The following fields are declared in 'import_id_fields' but are not "
+                    "present in the resource fields: %s"
+                )
+                % ", ".join(unknown)
             )
         present = set(headers or [])
         missing = [
@@ -1136,8 +1140,11 @@ class ResourceImportMixin:
         ]
         if missing:
             raise exceptions.FieldError(
-                "The following fields are declared in 'import_id_fields' but are not "
-                f"present in the file headers: {', '.join(map(str, missing))}"
+                _(
+                    "The following fields are declared in 'import_id_fields' but are not "
+                    "present in the file headers: %s"
+                )
+                % ", ".join(map(str, missing))
             )
 
 

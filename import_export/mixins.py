@@ -364,7 +364,7 @@ class BaseExportMixin(BaseImportExportMixin):
             response = ExportStreamingHttpResponse(_file_chunks(spool))
             response["Content-Length"] = str(size)
         else:
-            response = HttpResponse(classic_data())
+            response = _in_memory_response(classic_data(), file_format.get_content_type())
         response["Content-Type"] = file_format.get_content_type()
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
@@ -414,8 +414,23 @@ class ExportViewMixin(BaseExportMixin):
 register_stock_export_hook("get_export_data", ExportViewMixin.get_export_data)
 
 
+def _in_memory_response(data, content_type: str) -> HttpResponse:
+    """The classic download, built as upstream builds it (``content_type``, then the
+    ``mimetype`` keyword of old Django versions when that raises ``TypeError``)."""
+    try:
+        return HttpResponse(data, content_type=content_type)
+    except TypeError:
+        return HttpResponse(data, mimetype=content_type)
+
+
 class ExportViewFormMixin(ExportViewMixin, FormView):
-    """A complete export view: render the export form, answer a valid post with the download."""
+    """A complete export view: render the export form, answer a valid post with the download.
+
+    Deprecated upstream, and kept as upstream wrote it: the file is built in memory.  Set
+    ``export_streaming = True`` on the view to stream it as the admin does.
+    """
+
+    export_streaming = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

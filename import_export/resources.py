@@ -27,7 +27,7 @@ from django.db.models import ForeignKey, QuerySet
 from django.db.models import fields as django_fields
 from django.utils.encoding import force_str
 
-from . import widgets
+from . import exceptions, widgets  # noqa: F401 - ``import_export.resources.exceptions``, as upstream
 from .declarative import DeclarativeMetaclass, ModelDeclarativeMetaclass
 from .diff import Diff  # noqa: F401 - public name: ``from import_export.resources import Diff``
 from .export_plan import ExportPlan
@@ -99,8 +99,9 @@ class Resource(ResourceImportMixin, metaclass=DeclarativeMetaclass):
         """Field names in export order: ``export_order``, then ``fields``, then the rest."""
         return self._get_ordered_field_names("export_order")
 
-    def _get_ordered_field_names(self, order_option: str) -> tuple[str, ...]:
-        explicit = tuple(getattr(self._meta, order_option) or ()) + tuple(self._meta.fields or ())
+    def _get_ordered_field_names(self, order_field: str) -> tuple[str, ...]:
+        """Names in the order ``Meta.<order_field>`` then ``Meta.fields`` give, then the rest."""
+        explicit = tuple(getattr(self._meta, order_field) or ()) + tuple(self._meta.fields or ())
         order = list(dict.fromkeys(explicit))
         listed = set(order)
         for field_name, field in self.fields.items():
@@ -108,15 +109,15 @@ class Resource(ResourceImportMixin, metaclass=DeclarativeMetaclass):
                 order.append(field_name)
         return tuple(order)
 
-    def _select_field(self, name: str) -> Field | None:
+    def _select_field(self, target_field_name: str) -> Field | None:
         """A field by declared name or, failing that, by column name (warns when neither)."""
-        field = self.fields.get(name)
+        field = self.fields.get(target_field_name)
         if field is not None:
             return field
         for field in self.fields.values():
-            if field.column_name == name:
+            if field.column_name == target_field_name:
                 return field
-        warn(f"cannot identify field for export with name '{name}'", stacklevel=2)
+        warn(f"cannot identify field for export with name '{target_field_name}'", stacklevel=2)
         return None
 
     # -- export hooks ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.encoding import force_str
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 from tablib import Dataset
 
 from .error_text import shorten_value
@@ -33,21 +34,36 @@ ERROR_COLUMN = "Error"
 FAILED_CELL_ATTRIBUTE = "import_export_cell"
 
 
-def _located_message(number: int | None, column: str | None, value: Any, message: str) -> str:
-    """``"Row 3, column 'price' (value 'abc'): Enter a number."``, leaving out what is unknown."""
+def located_message(
+    number: int | None,
+    column: str | None,
+    value: Any,
+    message: str,
+    show_value: bool = True,
+) -> str:
+    """``"Row 3, column 'price' (value 'abc'): Enter a number."``, leaving out what is unknown.
+
+    The wording is translated; ``show_value=False`` leaves out the value (a column the row
+    does not have).
+    """
     place = []
     if number is not None:
-        place.append(f"Row {number}")
+        place.append(gettext("Row %(number)s") % {"number": number})
     if column is not None:
-        place.append(_cell_place(column, value))
+        place.append(_cell_place(column, value) if show_value else _column_place(column))
     if not place:
-        return message
+        return str(message)
     return f"{', '.join(place)}: {message}"
 
 
 def _cell_place(column: str, value: Any) -> str:
     """``column 'x' (value 'y')``, a long value cut short: the row shows it whole already."""
-    return f"column '{column}' (value {shorten_value(value)!r})"
+    where = gettext("column '%(column)s' (value %(value)s)")
+    return where % {"column": column, "value": repr(shorten_value(value))}
+
+
+def _column_place(column: str) -> str:
+    return gettext("column '%(column)s'") % {"column": column}
 
 
 class Error:
@@ -71,8 +87,13 @@ class Error:
         self.value: Any = cell[1] if cell else None
 
     def describe(self) -> str:
-        """A one-line explanation naming the row, the column and the value where known."""
-        return _located_message(self.number, self.column, self.value, str(self.error))
+        """A one-line explanation naming the row, the column and the value where known.
+
+        Uses the error's ``detail`` when it has one (this package's widgets add the lookup that
+        failed there, keeping the message itself as upstream wrote it).
+        """
+        message = getattr(self.error, "detail", None) or str(self.error)
+        return located_message(self.number, self.column, self.value, message)
 
     def __repr__(self) -> str:
         parts = [f"<Error: {self.error!r}"]
@@ -304,11 +325,11 @@ class InvalidRow:
         for key, messages in self.error_dict.items():
             for message in messages:
                 if key == NON_FIELD_ERRORS:
-                    lines.append(_located_message(self.number, None, None, message))
+                    lines.append(located_message(self.number, None, None, message))
                 else:
                     column = self.column_for(key)
                     value = self.row.get(column)
-                    lines.append(_located_message(self.number, column, value, message))
+                    lines.append(located_message(self.number, column, value, message))
         return lines
 
     @property

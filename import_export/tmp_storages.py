@@ -94,21 +94,24 @@ class TempFolderStorage(BaseStorage):
     PREFIX = "django-import-export-"
 
     def save(self, data):
-        payload = _as_bytes(data, self.encoding)
-        if self.name is None:
-            with tempfile.NamedTemporaryFile(prefix=self.PREFIX, delete=False) as handle:
-                handle.write(payload)
-                self.name = os.path.basename(handle.name)
-            return
-        with open(self.get_full_path(), "wb") as handle:
-            handle.write(payload)
+        with self._open(mode="wb") as handle:
+            handle.write(_as_bytes(data, self.encoding))
 
     def read(self):
-        if "b" in self.read_mode:
-            with open(self.get_full_path(), "rb") as handle:
-                return handle.read()
-        with open(self.get_full_path(), self.read_mode, encoding=self.encoding) as handle:
+        with self._open(mode=self.read_mode) as handle:
             return handle.read()
+
+    def _open(self, mode="r"):
+        """Open the stored file in ``mode``; a storage without a name first creates its file.
+
+        The new file gets an unguessable name in the temporary directory (only its base name
+        is kept in ``name``). Text modes use ``encoding``.
+        """
+        if self.name is None:
+            with tempfile.NamedTemporaryFile(prefix=self.PREFIX, delete=False) as handle:
+                self.name = os.path.basename(handle.name)
+        encoding = None if "b" in mode else self.encoding
+        return open(self.get_full_path(), mode, encoding=encoding)
 
     def remove(self):
         os.remove(self.get_full_path())

@@ -24,7 +24,12 @@ from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
+from django.core.exceptions import (
+    FieldDoesNotExist,
+    MultipleObjectsReturned,
+    ObjectDoesNotExist,
+    ValidationError,
+)
 from django.db.models import F, Model, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.utils import numberformat, timezone
@@ -36,10 +41,10 @@ from django.utils.formats import (
     sanitize_separators,
     sanitize_strftime_format,
 )
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from import_export.error_text import shorten_value
+from import_export.error_text import shorten, shorten_value
 from import_export.exceptions import WidgetError
 
 __all__ = [
@@ -66,6 +71,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Upstream's message for a date, time or datetime that matches none of the formats.
+_PARSE_FAILED = _("Value could not be parsed using defined formats.")
 
 
 def format_datetime(value: date | time, datetime_format: str) -> str:
@@ -149,6 +157,16 @@ def _wants_native(widget: Widget, kwargs: Mapping[str, Any]) -> bool:
     return not widget.coerce_to_string or bool(kwargs.get("force_native_type"))
 
 
+def _with_detail(error: Exception, detail: str) -> Exception:
+    """Attach the fork's fuller explanation to ``error`` as ``error.detail`` and return it.
+
+    Messages keep upstream's text, which downstream code and tests compare; what the fork can
+    add (the value, what was expected, the lookup that failed) goes into this attribute.
+    """
+    error.detail = detail
+    return error
+
+
 class InvalidNumberError(ValueError, InvalidOperation):
     """A value that is not a number where one was expected, where upstream raised ValueError.
 
@@ -157,6 +175,10 @@ class InvalidNumberError(ValueError, InvalidOperation):
     convert, a list), and an ``InvalidOperation`` so ``except`` clauses written for either catch it.
     """
 
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail or message
+
 
 class NumberSyntaxError(InvalidOperation):
     """Text that is not a number at all, in an integer or decimal column.
@@ -164,9 +186,14 @@ class NumberSyntaxError(InvalidOperation):
     Upstream lets the ``decimal`` module's ``InvalidOperation`` escape here. It is not a
     ``ValueError``, so the import does not treat it as a bad cell but as a failure of the row:
     ``Result.has_errors()`` is true and the whole import is rolled back. This class keeps those
-    semantics (it is an ``InvalidOperation`` and deliberately not a ``ValueError``) and names
-    the value.
+    semantics (it is an ``InvalidOperation`` and deliberately not a ``ValueError``); its
+    message is upstream's (``[<class 'decimal.ConversionSyntax'>]``) and ``detail`` names the
+    value.
     """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail or message
 
 
 class Widget:
@@ -236,13 +263,12 @@ class FloatWidget(NumberWidget):
         """
         if self.is_empty(value):
             return None
-        message = f"{shorten_value(value)!r} is not a valid number (expected a float)"
         try:
             return float(self._delocalize(value))
         except ValueError as exc:  # bad text: a validation error, as upstream
-            raise ValueError(message) from exc
+            raise InvalidNumberError(shorten(str(exc)), _number_detail(value, _FLOAT)) from exc
         except TypeError as exc:  # a list, a date...: a row error, as upstream
-            raise TypeError(message) from exc
+            raise _with_detail(TypeError(shorten(str(exc))), _number_detail(value, _FLOAT)) from exc
 
 
 def _max_int_digits() -> int:
@@ -268,21 +294,25 @@ class IntegerWidget(NumberWidget):
             return None
         if isinstance(value, bool):  # a boolean column imported into an integer one
             return int(value)
-        number = _to_decimal(self._delocalize(value), value, "an integer")
-        if number.is_infinite():
-            # Upstream's int() raises OverflowError here (a row error), and ValueError for NaN.
-            raise OverflowError(
-                f"{shorten_value(value)!r} is not a finite number (expected an integer)"
-            )
+        number = _to_decimal(self._delocalize(value), value, _EXPECTED_INTEGER)
         if not number.is_finite():
-            raise InvalidNumberError(
-                f"{shorten_value(value)!r} is not a finite number (expected an integer)"
-            )
+            detail = gettext("%(value)s is not a finite number (expected an integer)") % {
+                "value": repr(shorten_value(value))
+            }
+            try:
+                int(number)  # raises, with the message and the type upstream's conversion gave
+            except OverflowError as exc:  # infinity: a row error, as upstream
+                raise _with_detail(OverflowError(str(exc)), detail) from exc
+            except ValueError as exc:  # NaN: a validation error, as upstream
+                raise InvalidNumberError(str(exc), detail) from exc
         limit = _max_int_digits()
         if limit and number.adjusted() >= limit:
             raise InvalidNumberError(
-                f"the value's magnitude exceeds the maximum of {limit} digits allowed for an "
-                "integer"
+                gettext(
+                    "the value's magnitude exceeds the maximum of %(limit)s digits allowed for "
+                    "integer conversion"
+                )
+                % {"limit": limit}
             )
         return int(number)
 
@@ -307,12 +337,27 @@ class DecimalWidget(NumberWidget):
         if isinstance(delocalized, bool) or not isinstance(delocalized, (Decimal, int, float)):
             # Upstream reads every other value as its text; lists and the like then fail to parse.
             delocalized = force_str(delocalized)
-        number = _to_decimal(delocalized, value, "a decimal number")
+        number = _to_decimal(delocalized, value, _EXPECTED_DECIMAL)
         if not number.is_finite():
-            raise NumberSyntaxError(
-                f"{shorten_value(value)!r} is not a finite number (expected a decimal number)"
-            )
+            detail = gettext("%(value)s is not a finite number (expected a decimal number)") % {
+                "value": repr(shorten_value(value))
+            }
+            raise NumberSyntaxError(str(_NOT_FINITE), detail)
         return number
+
+
+_EXPECTED_INTEGER = _("an integer")
+_EXPECTED_DECIMAL = _("a decimal number")
+_FLOAT = _("a float")
+_NOT_FINITE = _("No decimal column can store a value that is not a finite number.")
+
+
+def _number_detail(value: Any, expected: Any) -> str:
+    """The fork's explanation of a value that is not a number (kept in ``error.detail``)."""
+    return gettext("%(value)s is not a valid number (expected %(expected)s)") % {
+        "value": repr(shorten_value(value)),
+        "expected": expected,
+    }
 
 
 def _to_decimal(delocalized: Any, original: Any, expected: str) -> Decimal:
@@ -325,15 +370,24 @@ def _to_decimal(delocalized: Any, original: Any, expected: str) -> Decimal:
     """
     if isinstance(delocalized, Decimal):
         return delocalized
-    message = f"{shorten_value(original)!r} is not a valid number (expected {expected})"
+    detail = _number_detail(original, expected)
     if isinstance(delocalized, (list, tuple)):
-        raise InvalidNumberError(message)
+        raise InvalidNumberError(shorten(_decimal_error_text(delocalized)), detail)
     if isinstance(delocalized, bool) or not isinstance(delocalized, (str, int, float)):
-        raise TypeError(message)
+        raise _with_detail(TypeError(shorten(_decimal_error_text(delocalized))), detail)
     try:
         return Decimal(force_str(delocalized))
     except InvalidOperation as exc:
-        raise NumberSyntaxError(message) from exc
+        raise NumberSyntaxError(str(exc), detail) from exc
+
+
+def _decimal_error_text(value: Any) -> str:
+    """The message ``Decimal(value)`` gives for a value of the wrong type, as upstream showed it."""
+    try:
+        Decimal(value)
+    except (TypeError, ValueError, InvalidOperation) as exc:
+        return str(exc)
+    return f"conversion from {type(value).__name__} to Decimal is not supported"
 
 
 class CharWidget(Widget):
@@ -392,6 +446,53 @@ class BooleanWidget(Widget):
         if type(value) is not bool:
             return ""
         return self.TRUE_VALUES[0] if value else self.FALSE_VALUES[0]
+
+
+class _ParseDateTimeMixin:
+    """Upstream's private base for date parsing, for widgets written against it.
+
+    This package's own date, time and datetime widgets use :class:`_TemporalWidget` (formats
+    read from the settings when a value is converted); this mixin keeps upstream's contract for
+    subclasses that call it: ``formats`` fixed at construction, and ``_parse_value``.
+    """
+
+    def __init__(
+        self,
+        format: str | None = None,  # noqa: A002 - upstream's keyword
+        input_formats: Iterable[str] | None = None,
+        default_format: str = "%Y-%m-%d",
+        coerce_to_string: bool = True,
+    ) -> None:
+        super().__init__(coerce_to_string=coerce_to_string)
+        self.formats = (format,) if format else tuple(input_formats or (default_format,))
+
+    def _parse_value(self, value: Any, value_type: type) -> Any:
+        """``value`` as a ``value_type`` (date, time or datetime), trying each format in turn.
+
+        Empty values give None and values already of the type are returned as they are.
+
+        :raises ValueError: with upstream's message when no format matches.
+        """
+        if not value:
+            return None
+        if isinstance(value, value_type):
+            return value
+        for candidate in self.formats:
+            try:
+                parsed = datetime.strptime(value, candidate)
+            except (TypeError, ValueError) as exc:
+                logger.debug(str(exc))
+                continue
+            if value_type is date:
+                return parsed.date()
+            if value_type is time:
+                return parsed.time()
+            return parsed
+        detail = gettext("%(value)s matches none of the formats %(formats)s") % {
+            "value": repr(value),
+            "formats": ", ".join(map(repr, self.formats)),
+        }
+        raise _with_detail(ValueError(str(_PARSE_FAILED)), detail)
 
 
 class _TemporalWidget(Widget):
@@ -455,11 +556,12 @@ class _TemporalWidget(Widget):
             parsed = self._parse_fallback(text)
             if parsed is not None:
                 return parsed
-        # The message opens with upstream's sentence, which callers may match on.
-        raise ValueError(
-            f"Value could not be parsed using defined formats. {shorten_value(value)!r} is not "
-            f"{self.expected} in any of the formats {', '.join(repr(f) for f in formats)}"
-        )
+        detail = gettext("%(value)s is not %(expected)s in any of the formats %(formats)s") % {
+            "value": repr(shorten_value(value)),
+            "expected": self.expected,
+            "formats": ", ".join(repr(f) for f in formats),
+        }
+        raise _with_detail(ValueError(str(_PARSE_FAILED)), detail)
 
     def _from_datetime(self, parsed: datetime) -> Any:
         """Narrow what ``strptime`` returned to the widget's type."""
@@ -500,7 +602,7 @@ class DateWidget(_TemporalWidget):
 
     formats_setting = "DATE_INPUT_FORMATS"
     default_format = "%Y-%m-%d"
-    expected = "a date"
+    expected = _("a date")
     value_type = date
 
     def _from_datetime(self, parsed: datetime) -> date:
@@ -517,7 +619,7 @@ class DateTimeWidget(_TemporalWidget):
 
     formats_setting = "DATETIME_INPUT_FORMATS"
     default_format = "%Y-%m-%d %H:%M:%S"
-    expected = "a date and time"
+    expected = _("a date and time")
     value_type = datetime
 
     def _parse_fallback(self, text: str) -> datetime | None:
@@ -573,7 +675,7 @@ class TimeWidget(_TemporalWidget):
 
     formats_setting = "TIME_INPUT_FORMATS"
     default_format = "%H:%M:%S"
-    expected = "a time"
+    expected = _("a time")
     value_type = time
 
     def _from_datetime(self, parsed: datetime) -> time:
@@ -603,10 +705,11 @@ class DurationWidget(Widget):
             except (TypeError, ValueError) as exc:
                 logger.debug(str(exc))
         if parsed is None:
-            raise ValueError(
-                f"Value could not be parsed. {shorten_value(value)!r} is not a duration "
-                "(expected e.g. '1 day, 2:03:04', '2:03:04' or ISO 8601 'P1DT2H3M4S')"
-            )
+            detail = gettext(
+                "%(value)s is not a duration (expected e.g. '1 day, 2:03:04', '2:03:04' or "
+                "ISO 8601 'P1DT2H3M4S')"
+            ) % {"value": repr(shorten_value(value))}
+            raise _with_detail(ValueError(gettext("Value could not be parsed.")), detail)
         return parsed
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
@@ -662,27 +765,30 @@ class JSONWidget(Widget):
         Data that is already decoded (a dict, list or number from a JSON or YAML file) is
         returned as is.
 
-        :raises json.JSONDecodeError: (a ValueError) naming the value when it is not JSON.
+        :raises json.JSONDecodeError: (a ValueError) when it is not JSON, with the json
+            module's message, as upstream; ``detail`` names the value.
         """
         if not value:
             return None
         if isinstance(value, (dict, list, int, float)):
             return value
         if not isinstance(value, str):
-            raise ValueError(
-                f"Value {shorten_value(value)!r} is not JSON text (got {type(value).__name__})"
-            )
+            message = f"the JSON object must be str, bytes or bytearray, not {type(value).__name__}"
+            detail = gettext("Value %(value)s is not JSON text") % {
+                "value": repr(shorten_value(value))
+            }
+            raise _with_detail(ValueError(message), detail)
         try:
             return json.loads(value)
         except json.JSONDecodeError as first_error:
             try:
                 return json.loads(value.replace("'", '"'))
-            except json.JSONDecodeError:
-                raise json.JSONDecodeError(
-                    f"Value {shorten_value(value)!r} is not valid JSON ({first_error.msg})",
-                    first_error.doc,
-                    first_error.pos,
-                ) from first_error
+            except json.JSONDecodeError as second_error:
+                detail = gettext("Value %(value)s is not valid JSON (%(reason)s)") % {
+                    "value": repr(shorten_value(value)),
+                    "reason": first_error.msg,
+                }
+                raise _with_detail(second_error, detail) from first_error
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str | None:
         """Return the value as JSON text, whatever ``coerce_to_string`` says.
@@ -778,16 +884,20 @@ class ForeignKeyWidget(Widget):
         manager = self.model._default_manager
         if not hasattr(manager, "get_by_natural_key"):
             raise WidgetError(
-                f"{self.model.__name__} cannot be looked up by natural key: its default manager "
-                "has no get_by_natural_key() method"
+                gettext(
+                    "%(model)s cannot be looked up by natural key: its default manager has no "
+                    "get_by_natural_key() method"
+                )
+                % {"model": self.model.__name__}
             )
         key = _natural_key_parts(value)
         try:
             return manager.get_by_natural_key(*key)
-        except self.model.DoesNotExist as exc:
-            raise self.model.DoesNotExist(
-                f"{self.model.__name__} matching query does not exist (natural key {list(key)!r})"
-            ) from exc
+        except (ObjectDoesNotExist, MultipleObjectsReturned) as exc:
+            # Django's own message stays; the key that failed goes beside it.
+            exc.lookup = {"natural_key": list(key)}
+            _with_detail(exc, f"{exc} (natural key {list(key)!r})")
+            raise
 
     def get_instance_by_lookup_fields(
         self, value: Any, row: Mapping[str, Any] | None, **kwargs: Any
@@ -797,12 +907,11 @@ class ForeignKeyWidget(Widget):
         queryset = self.get_queryset(value, row, **kwargs)
         try:
             return queryset.get(**lookup)
-        except self.model.DoesNotExist as exc:
-            raise self.model.DoesNotExist(_no_match_message(self.model, lookup)) from exc
-        except self.model.MultipleObjectsReturned as exc:
-            raise self.model.MultipleObjectsReturned(
-                _many_matches_message(self.model, lookup, "several")
-            ) from exc
+        except (ObjectDoesNotExist, MultipleObjectsReturned) as exc:
+            # Django's own message ("Author matching query does not exist.") is what upstream
+            # shows and what downstream tests compare; the lookup goes beside it.
+            _attach_lookup(exc, lookup)
+            raise
 
     def _render_path(self) -> tuple[str, ...]:
         """``field`` split into attribute names, split again only when ``field`` changes."""
@@ -848,8 +957,11 @@ class ForeignKeyWidget(Widget):
         natural_key = getattr(value, "natural_key", None)
         if natural_key is None:
             raise WidgetError(
-                f"{type(value).__name__} has no natural_key() method, so it cannot be exported "
-                "with use_natural_foreign_keys=True"
+                gettext(
+                    "%(model)s has no natural_key() method, so it cannot be exported with "
+                    "use_natural_foreign_keys=True"
+                )
+                % {"model": type(value).__name__}
             )
         return json.dumps(natural_key())
 
@@ -868,15 +980,26 @@ def _natural_key_parts(value: Any) -> tuple:
     return (decoded,) if isinstance(decoded, str) else (value,)
 
 
-def _no_match_message(model: type[Model], lookup: Mapping[str, Any]) -> str:
-    return f"{model.__name__} matching query does not exist ({_describe_lookup(lookup)})"
+def _attach_lookup(error: Exception, lookup: Mapping[str, Any]) -> Exception:
+    """Record the failed lookup on a "does not exist"/"more than one" error, keeping its text.
+
+    ``error.lookup`` is the filter (``{"pk": "74"}``); ``error.detail`` is the message followed
+    by the lookup, e.g. ``Author matching query does not exist. (pk='74')``.
+    """
+    error.lookup = dict(lookup)
+    return _with_detail(error, f"{error} ({_describe_lookup(lookup)})")
 
 
-def _many_matches_message(model: type[Model], lookup: Mapping[str, Any], count: Any) -> str:
-    return (
-        f"get() returned more than one {model.__name__} -- it returned {count}! "
-        f"({_describe_lookup(lookup)})"
-    )
+def _no_match_error(model: type[Model], lookup: Mapping[str, Any]) -> Exception:
+    """The error Django's ``QuerySet.get()`` raises when nothing matches, with its text."""
+    message = f"{model._meta.object_name} matching query does not exist."
+    return _attach_lookup(model.DoesNotExist(message), lookup)
+
+
+def _many_matches_error(model: type[Model], lookup: Mapping[str, Any], count: int) -> Exception:
+    """The error Django's ``QuerySet.get()`` raises for several matches, with its text."""
+    message = f"get() returned more than one {model._meta.object_name} -- it returned {count}!"
+    return _attach_lookup(model.MultipleObjectsReturned(message), lookup)
 
 
 class _LookupIndex:
@@ -921,14 +1044,20 @@ class _LookupIndex:
             field = _field_at_path(self.model, name)
         except FieldDoesNotExist as exc:
             raise WidgetError(
-                f"CachedForeignKeyWidget cannot look up {self.model.__name__} by {name!r}: it "
-                "compares in memory, so lookups must name fields (or annotations), not "
-                "expressions such as '__iexact'"
+                gettext(
+                    "CachedForeignKeyWidget cannot look up %(model)s by %(name)s: it compares in "
+                    "memory, so lookups must name fields (or annotations), not expressions such "
+                    "as '__iexact'"
+                )
+                % {"model": self.model.__name__, "name": repr(name)}
             ) from exc
         if field.many_to_many or field.one_to_many:
             raise WidgetError(
-                f"CachedForeignKeyWidget cannot look up {self.model.__name__} by {name!r}: it is "
-                "a many-valued relation; name a field of the related model instead"
+                gettext(
+                    "CachedForeignKeyWidget cannot look up %(model)s by %(name)s: it is a "
+                    "many-valued relation; name a field of the related model instead"
+                )
+                % {"model": self.model.__name__, "name": repr(name)}
             )
         return field
 
@@ -964,6 +1093,44 @@ def _text_key(value: Any) -> Any:
     return None if value is None else str(value)
 
 
+class _CachedQuerySetWrapper:
+    """The rows of one queryset, read once, answering ``get(**lookup)`` from memory.
+
+    ``CachedForeignKeyWidget`` keeps one in ``_cached_qs`` (upstream's names, which code may
+    check or clear).  Each set of lookup names gets its own :class:`_LookupIndex`, built with
+    one query the first time it is used; errors carry Django's ``get()`` messages.
+    """
+
+    def __init__(self, queryset: QuerySet) -> None:
+        self.queryset = queryset
+        self.model = queryset.model
+        self._indexes: dict[tuple[str, ...], _LookupIndex] = {}
+
+    def get(self, **lookup_fields: Any) -> Model:
+        """The one instance matching ``lookup_fields``, as ``QuerySet.get()`` would return it."""
+        names = tuple(sorted(lookup_fields))
+        index = self._indexes.get(names)
+        if index is None:
+            index = self._indexes[names] = _LookupIndex(self.queryset, names)
+        matches = index.find(lookup_fields)
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise _no_match_error(self.model, lookup_fields)
+        raise _many_matches_error(self.model, lookup_fields, len(matches))
+
+    def _get_instances(self, queryset: QuerySet, key_cls: type) -> dict[Any, list[Model]]:
+        """Upstream's grouping: ``key_cls`` (a namedtuple of field names) of text values ->
+        the instances with those values.  Kept for subclasses that call it; ``get`` does not.
+        """
+        if not hasattr(self, "_instances"):
+            self._instances: dict[Any, list[Model]] = {}
+            for instance in queryset:
+                key = key_cls(**{name: str(getattr(instance, name)) for name in key_cls._fields})
+                self._instances.setdefault(key, []).append(instance)
+        return self._instances
+
+
 class CachedForeignKeyWidget(ForeignKeyWidget):
     """A ForeignKeyWidget for imports that reads the related table once and looks up in memory.
 
@@ -979,25 +1146,16 @@ class CachedForeignKeyWidget(ForeignKeyWidget):
         """Forget the loaded instances, so the next lookup reads the table again."""
         self.__dict__.pop("_cached_qs", None)
 
+    def _contains_relations(self) -> bool:
+        """Whether ``field`` follows a relation (``"author__name"``)."""
+        return LOOKUP_SEP in self.field
+
     def get_instance_by_lookup_fields(
         self, value: Any, row: Mapping[str, Any] | None, **kwargs: Any
     ) -> Model:
-        lookup = self.get_lookup_kwargs(value, row, **kwargs)
-        names = tuple(sorted(lookup))
-        # Named as upstream's cache attribute, which code may check for.
-        indexes = self.__dict__.setdefault("_cached_qs", {})
-        index = indexes.get(names)
-        if index is None:
-            index = _LookupIndex(self.get_queryset(value, row, **kwargs), names)
-            indexes[names] = index
-        matches = index.find(lookup)
-        if len(matches) == 1:
-            return matches[0]
-        if not matches:
-            raise self.model.DoesNotExist(_no_match_message(self.model, lookup))
-        raise self.model.MultipleObjectsReturned(
-            _many_matches_message(self.model, lookup, len(matches))
-        )
+        if not hasattr(self, "_cached_qs"):
+            self._cached_qs = _CachedQuerySetWrapper(self.get_queryset(value, row, **kwargs))
+        return self._cached_qs.get(**self.get_lookup_kwargs(value, row, **kwargs))
 
 
 class ManyToManyWidget(Widget):

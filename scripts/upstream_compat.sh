@@ -115,7 +115,11 @@ PY
 pip_quietly install -r "$WORK/requirements.txt"
 
 # --- 4. make sure `import import_export` means this checkout ------------------------------
-export PYTHONPATH="$REPO:$HELPER_DIR"
+# The sdist root comes first, as upstream's tests/manage.py puts it first: some tests name
+# their helpers by dotted paths from there ("tests.core.tests.test_tmp_storages.Customized...").
+# It holds no import_export any more (moved away above), so the package still comes from $REPO,
+# and `tests.core` is upstream's test app, not this checkout's.
+export PYTHONPATH="$SRC:$REPO:$HELPER_DIR"
 export DJANGO_SETTINGS_MODULE=settings
 LOADED="$(cd "$TESTS" && "$VPY" -c 'import import_export; print(import_export.__file__)')"
 echo "import_export.__file__ = $LOADED"

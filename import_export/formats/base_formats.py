@@ -244,8 +244,7 @@ class TablibFormat(Format):
         explicit = kwargs.pop("escape_formulae", None)
         return setting_is_on(ESCAPE_FORMULAE_SETTING) if explicit is None else explicit
 
-    @staticmethod
-    def _escape_formulae(dataset) -> None:
+    def _escape_formulae(self, dataset) -> None:
         """Turn every data cell into text that cannot start a formula (headers left alone)."""
         for index in range(len(dataset)):
             dataset[index] = escape_formulae_in_row(dataset[index])
@@ -448,8 +447,7 @@ class XLSX(TablibFormat):
             warnings.simplefilter("ignore", DeprecationWarning)
             return super()._export_dataset(dataset, **kwargs)
 
-    @staticmethod
-    def _escape_illegal_chars(dataset) -> None:
+    def _escape_illegal_chars(self, dataset) -> None:
         """Replace control characters in text cells with U+FFFD, in place."""
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from ...exceptions import StreamingError
 
@@ -193,7 +194,12 @@ class StreamWriter:
             raise
         except (TypeError, ValueError) as exc:
             raise StreamWriteError(
-                f"Could not write row {self.rows_written + 1} {_short_repr.repr(list(row))}: {exc}"
+                gettext("Could not write row %(row)s %(values)s: %(error)s")
+                % {
+                    "row": self.rows_written + 1,
+                    "values": _short_repr.repr(list(row)),
+                    "error": exc,
+                }
             ) from exc
         self.rows_written += 1
 
@@ -263,8 +269,15 @@ class StreamWriter:
             self._width = len(row)
             return
         raise StreamWriteError(
-            f"Row {self.rows_written + 1} has {len(row)} values but the export has "
-            f"{self._width} columns: {_short_repr.repr(list(row))}"
+            gettext(
+                "Row %(row)s has %(count)s values but the export has %(width)s columns: %(values)s"
+            )
+            % {
+                "row": self.rows_written + 1,
+                "count": len(row),
+                "width": self._width,
+                "values": _short_repr.repr(list(row)),
+            }
         )
 
     def _raise_not_open(self) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 import tablib
+from django.utils.translation import gettext
 
 from ...exceptions import StreamingError
 from .base import RowLimitExceeded, StreamWriter
@@ -59,11 +60,23 @@ class BufferedStreamWriter(StreamWriter):
 
     def _write_row(self, row: Sequence[Any]) -> None:
         if self.max_rows is not None and self.rows_written >= self.max_rows:
-            below_header = " below the header row" if self.headers else ""
+            if self.headers:
+                message = gettext(
+                    "%(format)s export cannot hold data row %(row)s: the format fits at most "
+                    "%(limit)s data rows below the header row; export to XLSX or CSV instead"
+                )
+            else:
+                message = gettext(
+                    "%(format)s export cannot hold data row %(row)s: the format fits at most "
+                    "%(limit)s data rows; export to XLSX or CSV instead"
+                )
             raise RowLimitExceeded(
-                f"{type(self.file_format).__name__} export cannot hold data row "
-                f"{self.rows_written + 1:,}: the format fits at most {self.max_rows:,} data rows"
-                f"{below_header}; export to XLSX or CSV instead"
+                message
+                % {
+                    "format": type(self.file_format).__name__,
+                    "row": f"{self.rows_written + 1:,}",
+                    "limit": f"{self.max_rows:,}",
+                }
             )
         self._dataset.append(row)
 

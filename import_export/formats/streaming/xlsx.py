@@ -29,6 +29,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -39,6 +41,8 @@ from tablib.formats._xlsx import safe_xlsx_sheet_title
 
 from .base import ESCAPE_ILLEGAL_CHARS_SETTING, StreamWriteError, StreamWriter, setting_is_on
 
+#: Upstream's message for text XLSX cannot hold (it names no value, so none is reflected).
+ILLEGAL_CHARACTERS_MESSAGE = _("export failed due to IllegalCharacterError")
 DEFAULT_SHEET_TITLE = "Tablib Dataset"
 DEFAULT_WIDTH_SAMPLE_ROWS = 1000
 REPLACEMENT_CHARACTER = "\N{REPLACEMENT CHARACTER}"
@@ -209,8 +213,11 @@ class XLSXStreamWriter(StreamWriter):
             return None
         if type(value) in _TIMEZONE_TYPES and value.tzinfo is not None:
             raise StreamWriteError(
-                f"{self._where(row_number, index)}: Excel cannot store timezone-aware "
-                "dates and times; convert them to naive values first"
+                gettext(
+                    "%(where)s: Excel cannot store timezone-aware dates and times; convert them "
+                    "to naive values first"
+                )
+                % {"where": self._where(row_number, index)}
             )
         if not isinstance(value, str):
             try:
@@ -229,15 +236,25 @@ class XLSXStreamWriter(StreamWriter):
         raise self._illegal_characters_error(row_number, index)
 
     def _illegal_characters_error(self, row_number: int, index: int) -> StreamWriteError:
-        return StreamWriteError(
-            f"{self._where(row_number, index)}: the text holds control characters that XLSX "
-            f"files cannot contain; set {ESCAPE_ILLEGAL_CHARS_SETTING} = True to replace them"
+        error = StreamWriteError(
+            gettext(
+                "%(where)s: the text holds control characters that XLSX files cannot contain; "
+                "set %(setting)s = True to replace them"
+            )
+            % {"where": self._where(row_number, index), "setting": ESCAPE_ILLEGAL_CHARS_SETTING}
         )
+        # What the admin shows instead, as upstream's XLSX format words it.
+        error.upstream_message = ILLEGAL_CHARACTERS_MESSAGE
+        return error
 
     def _where(self, row_number: int, index: int) -> str:
         column = self.headers[index] if index < len(self.headers) else index + 1
-        place = "header row" if row_number == 0 else f"row {row_number}"
-        return f"XLSX export, {place}, column {column!r}"
+        if row_number == 0:
+            return gettext("XLSX export, header row, column %(column)s") % {"column": repr(column)}
+        return gettext("XLSX export, row %(row)s, column %(column)s") % {
+            "row": row_number,
+            "column": repr(column),
+        }
 
 
 def _is_int(value: Any) -> bool:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import yaml
+from django.utils.translation import gettext
 from yaml.events import (
     DocumentEndEvent,
     DocumentStartEvent,
@@ -56,7 +57,10 @@ class YAMLStreamWriter(StreamWriter):
         try:
             node = dumper.represent_data(item)
         except yaml.YAMLError as exc:
-            raise StreamWriteError(f"Could not write row {self.rows_written + 1}: {exc}") from exc
+            raise StreamWriteError(
+                gettext("Could not write row %(row)s: %(error)s")
+                % {"row": self.rows_written + 1, "error": exc}
+            ) from exc
         finally:
             self._forget_represented_objects()
         dumper.anchor_node(node)

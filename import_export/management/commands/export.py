@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.utils.translation import gettext as _
 
 from import_export.command_utils import (
     CommandFailed,
@@ -82,8 +83,11 @@ class Command(BaseCommand):
                 progress.end_line()  # an error message must not start mid-bar
 
         if options.get("verbosity", 1) >= 1 and (output or progress is not None):
-            where = f"to '{output}'" if output else "to standard output"
-            self.stderr.write(f"Exported {rows} row(s) {where}.", style_func=self.style.SUCCESS)
+            if output:
+                done = _("Exported %(rows)s row(s) to '%(path)s'.") % {"rows": rows, "path": output}
+            else:
+                done = _("Exported %(rows)s row(s) to standard output.") % {"rows": rows}
+            self.stderr.write(done, style_func=self.style.SUCCESS)
 
     # --- destinations ----------------------------------------------------------------------
 
@@ -96,7 +100,10 @@ class Command(BaseCommand):
         """
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
-            raise CommandError(f"Cannot write '{path}': directory '{directory}' does not exist.")
+            raise CommandError(
+                _("Cannot write '%(path)s': directory '%(directory)s' does not exist.")
+                % {"path": path, "directory": directory}
+            )
         descriptor, temporary_path = tempfile.mkstemp(
             dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".partial"
         )
@@ -116,16 +123,21 @@ class Command(BaseCommand):
     def _export_to_stdout(self, resource, file_format, progress) -> int:
         if file_format.is_binary() and self.stdout.isatty():
             self.stderr.write(
-                "This is a binary format and your terminal does not support binary data. "
-                "Redirect the output to a file, or use --output FILE.",
+                _(
+                    "This is a binary format and your terminal does not support binary data. "
+                    "Redirect the output to a file."
+                ),
                 style_func=self.style.ERROR,
             )
-            raise CommandFailed("Nothing was exported.")
+            raise CommandFailed(_("Nothing was exported."))
         target = _byte_stream_of(self.stdout)
         if target is None:
             if file_format.is_binary():
                 raise CommandError(
-                    "Standard output does not accept bytes; use --output FILE for a binary format."
+                    _(
+                        "Standard output does not accept bytes; use --output FILE for a "
+                        "binary format."
+                    )
                 )
             target = self.stdout._out  # a text-only stream (e.g. io.StringIO): write str to it
         else:
@@ -142,7 +154,7 @@ class Command(BaseCommand):
             # Raised outside the ``except`` block so that the pipe error, and with it the
             # half-consumed queryset iterator in its traceback, is released now, while the
             # database connection is still open to close its cursor.
-            raise CommandFailed("Standard output was closed; the export is incomplete.")
+            raise CommandFailed(_("Standard output was closed; the export is incomplete."))
         return rows
 
     # --- progress ----------------------------------------------------------------------------

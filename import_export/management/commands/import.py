@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from import_export.command_utils import (
     CommandFailed,
@@ -21,6 +22,7 @@ from import_export.command_utils import (
     get_format_class,
     get_resource_class,
 )
+from import_export.results import RowResult, located_message
 
 #: Used to decode text files when neither --encoding nor the format names one; also strips the
 #: byte order mark that spreadsheet programs put at the start of a CSV file.
@@ -100,12 +102,14 @@ class Command(BaseCommand):
 
         if dry_run:
             self.stderr.write(
-                "Dry run (--dry-run): nothing was saved.", style_func=self.style.NOTICE
+                _("You have activated the --dry-run option so no data will be modified."),
+                style_func=self.style.NOTICE,
             )
         problems = self._report_problems(result)
         if problems:
             raise CommandFailed(
-                f"Import of '{file_name}' failed: {problems} problem(s), listed above."
+                _("Import of '%(file)s' failed: %(count)s problem(s), listed above.")
+                % {"file": file_name, "count": problems}
             )
         self.stderr.write(_summary(result, resource), style_func=self.style.NOTICE)
 
@@ -113,10 +117,11 @@ class Command(BaseCommand):
 
     def _confirm(self, file_name: str) -> None:
         answer = input(
-            f"Import '{file_name}' into the database? This saves changes. Type 'yes' to go on: "
+            _("Import '%(file)s' into the database? This saves changes. Type 'yes' to go on: ")
+            % {"file": file_name}
         )
         if answer.strip().lower() != "yes":
-            raise CommandError("Import cancelled.")
+            raise CommandError(_("Import cancelled."))
 
     def _read(self, file_name: str, file_format, encoding: str | None) -> str | bytes:
         """The file's content: bytes for a binary format, text (decoded here) otherwise."""
@@ -124,8 +129,11 @@ class Command(BaseCommand):
         if file_format.is_binary():
             if isinstance(raw, str):
                 raise CommandError(
-                    f"{type(file_format).__name__} is a binary format, but standard input only "
-                    "gives text here; pass a file name instead of '-'."
+                    _(
+                        "%(format)s is a binary format, but standard input only gives text "
+                        "here; pass a file name instead of '-'."
+                    )
+                    % {"format": type(file_format).__name__}
                 )
             return raw
         if isinstance(raw, str):
@@ -137,14 +145,15 @@ class Command(BaseCommand):
             return file_format.create_dataset(data)
         except Exception as error:  # tablib and its back-ends raise many unrelated types
             raise CommandError(
-                f"Cannot read '{file_name}' as {type(file_format).__name__}: {error}"
+                _("Cannot read '%(file)s' as %(format)s: %(error)s")
+                % {"file": file_name, "format": type(file_format).__name__, "error": error}
             ) from error
 
     def _report_problems(self, result) -> int:
         """Write one line per problem to stderr; return how many there were."""
         lines = [*_base_error_lines(result), *_row_error_lines(result), *_invalid_row_lines(result)]
         if lines:
-            self.stderr.write("Import errors!", style_func=self.style.ERROR)
+            self.stderr.write(_("Import errors!"), style_func=self.style.ERROR)
             for line in lines:
                 self.stderr.write(line, style_func=self.style.ERROR)
         return len(lines)
@@ -158,7 +167,10 @@ def _read_file(file_name: str) -> bytes:
         with open(file_name, "rb") as handle:
             return handle.read()
     except OSError as error:
-        raise CommandError(f"Cannot read '{file_name}': {error.strerror or error}") from error
+        raise CommandError(
+            _("Cannot read '%(file)s': %(reason)s")
+            % {"file": file_name, "reason": error.strerror or error}
+        ) from error
 
 
 def _read_stdin() -> str | bytes:
@@ -176,13 +188,24 @@ def _decode(raw: bytes, encoding: str, file_name: str) -> str:
     try:
         return raw.decode(encoding)
     except LookupError as error:
-        raise CommandError(f"Unknown encoding '{encoding}'.") from error
+        raise CommandError(
+            _("Unknown encoding '%(encoding)s'.") % {"encoding": encoding}
+        ) from error
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise CommandError(
-            f"Cannot decode '{file_name}' as {encoding}: byte {raw[error.start]:#04x} at offset "
-            f"{error.start} (line {line}) is not valid there. Give the right --encoding "
-            "(e.g. --encoding cp1252)."
+            _(
+                "Cannot decode '%(file)s' as %(encoding)s: byte %(byte)s at offset %(offset)s "
+                "(line %(line)s) is not valid there. Give the right --encoding "
+                "(e.g. --encoding cp1252)."
+            )
+            % {
+                "file": file_name,
+                "encoding": encoding,
+                "byte": f"{raw[error.start]:#04x}",
+                "offset": error.start,
+                "line": line,
+            }
         ) from error
 
 
@@ -198,11 +221,9 @@ def _row_error_lines(result) -> list[str]:
     lines = []
     for number, errors in result.row_errors():
         for error in errors:
-            place = f"Row {number}"
             column = getattr(error, "column", None)
-            if column is not None:
-                place += f", column '{column}' (value {getattr(error, 'value', None)!r})"
-            lines.append(f"{place}: {_describe_exception(error.error)}")
+            value = getattr(error, "value", None)
+            lines.append(located_message(number, column, value, _describe_exception(error.error)))
     return lines
 
 
@@ -213,30 +234,30 @@ def _invalid_row_lines(result) -> list[str]:
         row = getattr(invalid_row, "row", None) or {}
         column_for = getattr(invalid_row, "column_for", lambda key: key)
         for key, messages in invalid_row.error_dict.items():
-            place = f"Row {invalid_row.number}"
-            if key != NON_FIELD_ERRORS:
-                column = column_for(key)
-                place += f", column '{column}'"
-                if column in row:
-                    place += f" (value {row[column]!r})"
+            column = None if key == NON_FIELD_ERRORS else column_for(key)
             for message in messages:
-                lines.append(f"{place}: {message}")
+                lines.append(
+                    located_message(
+                        invalid_row.number, column, row.get(column), message, column in row
+                    )
+                )
     return lines
 
 
 def _describe_exception(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
+    """The exception's class and its ``detail`` (this package's fuller text) or message."""
+    return f"{type(error).__name__}: {getattr(error, 'detail', None) or error}"
 
 
 def _summary(result, resource) -> str:
-    from import_export.results import RowResult
-
     totals = result.totals
     model = getattr(getattr(resource, "_meta", None), "model", None)
-    what = model._meta.verbose_name_plural if model is not None else "rows"
-    return (
-        f"Import finished: {totals[RowResult.IMPORT_TYPE_NEW]} new, "
-        f"{totals[RowResult.IMPORT_TYPE_UPDATE]} updated, "
-        f"{totals[RowResult.IMPORT_TYPE_DELETE]} deleted and "
-        f"{totals[RowResult.IMPORT_TYPE_SKIP]} skipped {what}."
+    what = model._meta.verbose_name_plural if model is not None else _("rows")
+    # The admin's message, word for word (same msgid).
+    return _("Import finished: {} new, {} updated, {} deleted and {} skipped {}.").format(
+        totals[RowResult.IMPORT_TYPE_NEW],
+        totals[RowResult.IMPORT_TYPE_UPDATE],
+        totals[RowResult.IMPORT_TYPE_DELETE],
+        totals[RowResult.IMPORT_TYPE_SKIP],
+        what,
     )

@@ -1,7 +1,17 @@
 """Fixtures shared by the test project's tests."""
 
+import sys
+from pathlib import Path
+
 import pytest
 from django.test import Client
+
+# The checkout's root, for ``benchmarks`` (imported by the memory tests).  Appended, not
+# prepended: the ``import_export`` found first must stay the installed one when the suite runs
+# against the installed package.
+_ROOT = str(Path(__file__).resolve().parents[3])
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
 
 
 class ClosingClient(Client):

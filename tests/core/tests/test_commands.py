@@ -158,12 +158,12 @@ def test_format_carries_the_encoding():
     assert get_format_class("csv", None, "cp1250").encoding == "cp1250"
 
 
-def test_unknown_format_name_lists_what_was_tried_and_the_known_formats():
+def test_unknown_format_name_gives_upstreams_message_naming_what_was_tried():
     with pytest.raises(CommandError) as caught:
         get_format_class("EXCEL", None)
-    message = str(caught.value)
-    assert "Cannot import 'EXCEL' or 'import_export.formats.base_formats.EXCEL'" in message
-    assert "XLSX" in message
+    assert str(caught.value) == (
+        "Cannot import 'EXCEL' or 'import_export.formats.base_formats.EXCEL' format class."
+    )
 
 
 @pytest.mark.parametrize(
@@ -461,7 +461,7 @@ def test_dry_run_saves_nothing_and_does_not_ask(tmp_path):
     with mock.patch("builtins.input", side_effect=AssertionError("asked")):
         message = run_import("core.Book", path, dry_run=True, interactive=True)
     assert Book.objects.count() == 0
-    assert "nothing was saved" in message
+    assert "You have activated the --dry-run option so no data will be modified." in message
     assert "1 new" in message
 
 

@@ -186,6 +186,7 @@ with warnings.catch_warnings():
         model = Book
         resource_classes = [BookResource]
         template_name = "admin/import_export/export.html"
+        export_streaming = True  # opted in: the deprecated view is in-memory by default
 
         def get_queryset(self):
             return Book.objects.order_by("pk")
@@ -225,6 +226,21 @@ class TestExportViewFormMixin:
         assert b"".join(response.streaming_content) == expected.encode()
         assert response["Content-Disposition"].startswith('attachment; filename="Book-')
         assert sent == [Book]
+
+    def test_by_default_the_deprecated_view_answers_in_memory_as_upstream(self, rf):
+        Book.objects.create(name="A")
+
+        class InMemory(BookExportFormView):
+            export_streaming = ExportViewFormMixin.export_streaming
+
+        data = {"format": "0", "bookresource_name": "on"}
+        response = InMemory.as_view()(rf.post("/export/", data))
+        assert type(response) is HttpResponse
+        assert response["Content-Type"] == base_formats.CSV().get_content_type()
+        expected = base_formats.CSV().export_data(
+            BookResource().export(Book.objects.order_by("pk"))
+        )
+        assert response.content == expected.encode()
 
     def test_form_kwargs_carry_formats_and_resources(self, rf):
         view = BookExportFormView()

@@ -1,6 +1,7 @@
 """Tests of import_export.widgets: clean and render of each widget, on good, empty, bad input."""
 
 import json
+import re
 import warnings
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -150,16 +151,23 @@ def test_float_clean_reads_the_active_language_separators():
 
 
 # The exception types are upstream's: they decide whether an import reports a validation error
-# (ValueError) or a row error that rolls the import back (anything else).
+# (ValueError) or a row error that rolls the import back (anything else). The message is
+# float()'s own, as upstream's was; the fork's detail names the value.
 @pytest.mark.parametrize(
     ("bad", "error_type"),
     [("abc", ValueError), ("1,2,3x", ValueError), ([1], TypeError), (date(2024, 1, 1), TypeError)],
 )
-def test_float_clean_names_a_bad_value_with_upstreams_error_type(bad, error_type):
-    with pytest.raises(error_type, match="is not a valid number") as caught:
+def test_float_clean_raises_upstreams_error_type_and_text(bad, error_type):
+    with pytest.raises(error_type) as caught:
         widgets.FloatWidget().clean(bad)
-    assert type(caught.value) is error_type
-    assert repr(bad) in str(caught.value)
+    assert isinstance(caught.value, error_type)
+    if error_type is TypeError:
+        assert not isinstance(caught.value, ValueError)
+    with pytest.raises((TypeError, ValueError)) as plain:
+        float(bad)
+    assert str(caught.value) == str(plain.value)
+    assert "is not a valid number" in caught.value.detail
+    assert repr(bad) in caught.value.detail
 
 
 @pytest.mark.parametrize(
@@ -189,30 +197,35 @@ def test_integer_clean_reads_grouped_digits():
 
 @pytest.mark.parametrize("bad", ["abc", "1x", "1,2,3x"])
 def test_integer_clean_of_text_that_is_no_number_raises_invalid_operation_as_upstream(bad):
-    with pytest.raises(InvalidOperation, match="expected an integer") as caught:
+    with pytest.raises(InvalidOperation) as caught:
         widgets.IntegerWidget().clean(bad)
-    assert repr(bad) in str(caught.value)
+    assert str(caught.value) == "[<class 'decimal.ConversionSyntax'>]"  # upstream's text
+    assert "expected an integer" in caught.value.detail
+    assert repr(bad) in caught.value.detail
     # Not a ValueError: upstream's import treats it as a row error and rolls back.
     assert not isinstance(caught.value, ValueError)
 
 
 @pytest.mark.parametrize(
-    ("bad", "error_type"),
+    ("bad", "error_type", "text"),
     [
-        ("NaN", ValueError),
-        ("Infinity", OverflowError),
-        ("-inf", OverflowError),
-        (float("inf"), OverflowError),
-        ([1, 2], ValueError),
-        ({"a": 1}, TypeError),
-        (date(2024, 1, 1), TypeError),
-        (b"12", TypeError),
+        ("NaN", ValueError, "cannot convert NaN to integer"),
+        ("Infinity", OverflowError, "cannot convert Infinity to integer"),
+        ("-inf", OverflowError, "cannot convert Infinity to integer"),
+        (float("inf"), OverflowError, "cannot convert Infinity to integer"),
+        ([1, 2], ValueError, None),
+        ({"a": 1}, TypeError, None),
+        (date(2024, 1, 1), TypeError, None),
+        (b"12", TypeError, None),
     ],
 )
-def test_integer_clean_raises_upstreams_error_type(bad, error_type):
-    with pytest.raises(error_type, match="expected an integer") as caught:
+def test_integer_clean_raises_upstreams_error_type(bad, error_type, text):
+    with pytest.raises(error_type) as caught:
         widgets.IntegerWidget().clean(bad)
-    assert repr(bad) in str(caught.value)
+    if text is not None:
+        assert str(caught.value) == text
+    assert "expected an integer" in caught.value.detail
+    assert repr(bad) in caught.value.detail
     if error_type is ValueError:  # both ways catchable
         assert isinstance(caught.value, InvalidOperation)
     else:
@@ -220,7 +233,7 @@ def test_integer_clean_raises_upstreams_error_type(bad, error_type):
 
 
 def test_integer_clean_rejects_a_magnitude_too_costly_to_convert():
-    with pytest.raises(ValueError, match="magnitude exceeds"):
+    with pytest.raises(ValueError, match="magnitude exceeds .* allowed for integer conversion$"):
         widgets.IntegerWidget().clean("1e100000000")
 
 
@@ -242,10 +255,12 @@ def test_decimal_clean_reads_the_active_language_separators():
 @pytest.mark.parametrize("bad", ["x1", "1..2", True, [1], {"a": 1}, date(2024, 1, 1)])
 def test_decimal_clean_names_a_bad_value_with_upstreams_invalid_operation(bad):
     # Upstream reads any value as text and lets decimal's InvalidOperation escape (a row error).
-    with pytest.raises(InvalidOperation, match="expected a decimal number") as caught:
+    with pytest.raises(InvalidOperation) as caught:
         widgets.DecimalWidget().clean(bad)
     assert not isinstance(caught.value, ValueError)
-    assert repr(bad) in str(caught.value)
+    assert str(caught.value) == "[<class 'decimal.ConversionSyntax'>]"  # upstream's text
+    assert "expected a decimal number" in caught.value.detail
+    assert repr(bad) in caught.value.detail
 
 
 def test_decimal_clean_reads_bytes_as_their_text_as_upstream():
@@ -353,14 +368,16 @@ def test_date_clean_with_explicit_format():
     widget = widgets.DateWidget(format="%d.%m.%Y")
     assert widget.formats == ("%d.%m.%Y",)
     assert widget.clean("05.03.2024") == date(2024, 3, 5)
-    with pytest.raises(ValueError, match="'%d.%m.%Y'"):
+    with pytest.raises(ValueError) as caught:
         widget.clean("2024-03-05")
+    assert "'%d.%m.%Y'" in caught.value.detail
 
 
 def test_date_clean_names_the_value_and_the_formats():
     with pytest.raises(ValueError) as caught:
         widgets.DateWidget(format="%Y/%m/%d").clean("31 Feb")
-    message = str(caught.value)
+    assert str(caught.value) == "Value could not be parsed using defined formats."
+    message = caught.value.detail
     assert "'31 Feb'" in message
     assert "'%Y/%m/%d'" in message
     assert "a date" in message
@@ -420,8 +437,9 @@ def test_datetime_clean_reads_iso_text_with_an_offset():
 def test_datetime_clean_with_explicit_format_is_strict():
     widget = widgets.DateTimeWidget(format="%d.%m.%Y %H:%M")
     assert widget.clean("01.07.2024 12:30") == datetime(2024, 7, 1, 12, 30, tzinfo=UTC)
-    with pytest.raises(ValueError, match="'2024-07-01T12:30:00'"):
+    with pytest.raises(ValueError) as caught:
         widget.clean("2024-07-01T12:30:00")
+    assert "'2024-07-01T12:30:00'" in caught.value.detail
 
 
 @override_settings(USE_TZ=False)
@@ -431,9 +449,12 @@ def test_datetime_clean_without_time_zones_gives_naive_values():
 
 @pytest.mark.parametrize("bad", ["yesterday", "2024-13-01 00:00:00", 12])
 def test_datetime_clean_names_a_bad_value(bad):
-    with pytest.raises(ValueError, match="a date and time") as caught:
+    with pytest.raises(ValueError, match=r"^Value could not be parsed using defined formats\.$"):
         widgets.DateTimeWidget().clean(bad)
-    assert repr(bad) in str(caught.value)
+    with pytest.raises(ValueError) as caught:
+        widgets.DateTimeWidget().clean(bad)
+    assert "a date and time" in caught.value.detail
+    assert repr(bad) in caught.value.detail
 
 
 def test_datetime_render_in_the_current_time_zone():
@@ -506,8 +527,9 @@ def test_time_clean_and_render():
 
 
 def test_time_clean_names_a_bad_value():
-    with pytest.raises(ValueError, match="'25:00'.*a time"):
+    with pytest.raises(ValueError, match="^Value could not be parsed using defined formats") as e:
         widgets.TimeWidget().clean("25:00")
+    assert re.search("'25:00'.*a time", e.value.detail)
 
 
 @pytest.mark.parametrize(
@@ -532,9 +554,11 @@ def test_duration_clean_of_empty_and_native_values():
 
 @pytest.mark.parametrize("bad", ["soon", "1 fortnight", 12.5])
 def test_duration_clean_names_a_bad_value(bad):
-    with pytest.raises(ValueError, match="is not a duration") as caught:
+    with pytest.raises(ValueError) as caught:
         widgets.DurationWidget().clean(bad)
-    assert repr(bad) in str(caught.value)
+    assert str(caught.value) == "Value could not be parsed."  # upstream's text
+    assert "is not a duration" in caught.value.detail
+    assert repr(bad) in caught.value.detail
 
 
 @pytest.mark.parametrize(
@@ -580,10 +604,13 @@ def test_json_clean():
 
 
 def test_json_clean_names_bad_text():
-    with pytest.raises(json.JSONDecodeError, match="'{oops'"):
+    with pytest.raises(json.JSONDecodeError) as caught:
         widgets.JSONWidget().clean("{oops")
-    with pytest.raises(ValueError, match="is not JSON text"):
+    assert str(caught.value).startswith("Expecting property name enclosed in double quotes")
+    assert "'{oops'" in caught.value.detail
+    with pytest.raises(ValueError, match="must be str, bytes or bytearray, not date") as caught:
         widgets.JSONWidget().clean(date(2024, 1, 1))
+    assert "is not JSON text" in caught.value.detail
 
 
 def test_json_render():
@@ -629,15 +656,21 @@ def test_foreign_key_clean_with_key_is_id(tolkien):
 
 @pytest.mark.django_db
 def test_foreign_key_clean_names_a_missing_value(tolkien):
-    with pytest.raises(Author.DoesNotExist, match="name='Pratchett'"):
+    with pytest.raises(Author.DoesNotExist) as caught:
         widgets.ForeignKeyWidget(Author, "name").clean("Pratchett")
+    # Django's own text, as upstream lets it through; the lookup goes beside it.
+    assert str(caught.value) == "Author matching query does not exist."
+    assert caught.value.lookup == {"name": "Pratchett"}
+    assert caught.value.detail == "Author matching query does not exist. (name='Pratchett')"
 
 
 @pytest.mark.django_db
 def test_foreign_key_clean_reports_several_matches(tolkien):
     Author.objects.create(name="Tolkien")
-    with pytest.raises(Author.MultipleObjectsReturned, match="name='Tolkien'"):
+    with pytest.raises(Author.MultipleObjectsReturned) as caught:
         widgets.ForeignKeyWidget(Author, "name").clean("Tolkien")
+    assert str(caught.value) == "get() returned more than one Author -- it returned 2!"
+    assert "name='Tolkien'" in caught.value.detail
 
 
 @pytest.mark.django_db
@@ -722,8 +755,10 @@ def test_natural_foreign_key_render_and_clean(penguin):
 @pytest.mark.django_db
 def test_natural_foreign_key_clean_names_a_missing_key(penguin):
     widget = widgets.ForeignKeyWidget(Publisher, use_natural_foreign_keys=True)
-    with pytest.raises(Publisher.DoesNotExist, match="Faber"):
+    with pytest.raises(Publisher.DoesNotExist) as caught:
         widget.clean('["Faber"]')
+    assert str(caught.value) == "Publisher matching query does not exist."
+    assert "Faber" in caught.value.detail
 
 
 def test_natural_foreign_keys_and_key_is_id_exclude_each_other():
@@ -776,13 +811,19 @@ def test_cached_foreign_key_follows_a_relation_path(tolkien):
 @pytest.mark.django_db
 def test_cached_foreign_key_errors_match_the_uncached_ones(tolkien):
     widget = widgets.CachedForeignKeyWidget(Author, "name")
-    with pytest.raises(Author.DoesNotExist, match="name='Nobody'"):
+    with pytest.raises(Author.DoesNotExist) as cached:
         widget.clean("Nobody")
+    with pytest.raises(Author.DoesNotExist) as uncached:
+        widgets.ForeignKeyWidget(Author, "name").clean("Nobody")
+    assert str(cached.value) == str(uncached.value) == "Author matching query does not exist."
+    assert cached.value.detail == uncached.value.detail
+    assert cached.value.lookup == {"name": "Nobody"}
     with pytest.raises(Author.DoesNotExist):
         widgets.CachedForeignKeyWidget(Author).clean("not-a-pk")
     Author.objects.create(name="Tolkien")
-    with pytest.raises(Author.MultipleObjectsReturned, match="returned 2"):
+    with pytest.raises(Author.MultipleObjectsReturned) as caught:
         widgets.CachedForeignKeyWidget(Author, "name").clean("Tolkien")
+    assert str(caught.value) == "get() returned more than one Author -- it returned 2!"
 
 
 @pytest.mark.django_db
