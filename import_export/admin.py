@@ -29,6 +29,9 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from .admin_streaming import LogEntryWriter, open_stored_file, save_upload_in_chunks
+from .exceptions import StreamingError
+from .formats.streaming.reading import ImportLimitExceeded
 from .forms import ConfirmImportForm, ImportForm, SelectableFieldsExportForm
 from .mixins import (
     BaseExportMixin,
@@ -38,6 +41,7 @@ from .mixins import (
 )
 from .results import RowResult
 from .signals import post_export, post_import
+from .stream_import import needs_classic_import
 from .tmp_storages import TempFolderStorage
 
 logger = logging.getLogger(__name__)
@@ -152,6 +156,9 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
     skip_admin_log = None
     #: ``None`` follows ``IMPORT_EXPORT_TMP_STORAGE_CLASS`` (a class or its dotted path).
     tmp_storage_class = None
+    #: Whether the dry run and the confirm step read the stored upload as a stream
+    #: (``Resource.import_from_stream``) when the resource and this admin allow it.
+    stream_import = True
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -289,7 +296,7 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
     def write_to_tmp_storage(self, import_file, input_format):
         """Keep the upload for the confirm step; returns the storage (its ``name`` is the key)."""
         tmp_storage = self._tmp_storage(input_format)
-        tmp_storage.save(b"".join(import_file.chunks()))
+        save_upload_in_chunks(tmp_storage, import_file.chunks())
         return tmp_storage
 
     def add_data_read_fail_error_to_form(self, form, e) -> None:
@@ -384,6 +391,10 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         stored = self.write_to_tmp_storage(import_file, input_format)
         # The confirm form's initial data (get_confirm_form_initial) names the stored copy.
         import_file.tmp_storage_name = stored.name
+        if self._streams_import(import_form, request):
+            return self._stream_dry_run(
+                request, import_form, input_format, stored, import_file, context, **kwargs
+            )
         dataset = self._read_dataset(import_form, input_format, stored.read)
         if dataset is None:
             return None
@@ -414,10 +425,10 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         if not fixed.get("dry_run", False):
             # Admin log entries are written from each row's object.
             data_kwargs["retain_instance_in_row_result"] = True
-        result = resource.import_data(
-            dataset, file_name=file_name, user=request.user, **fixed, **data_kwargs
-        )
-        return resource, result
+        import_kwargs = {"file_name": file_name, "user": request.user, **fixed, **data_kwargs}
+        if isinstance(dataset, _StoredStream):
+            return resource, dataset.import_into(resource, **import_kwargs)
+        return resource, resource.import_data(dataset, **import_kwargs)
 
     @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
@@ -436,7 +447,15 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
                 tmp_storage = self._tmp_storage(
                     input_format, name=confirm_form.cleaned_data["import_file_name"]
                 )
-                dataset = self._read_stored_dataset(confirm_form, tmp_storage, input_format)
+                if self._streams_import(confirm_form, request):
+                    response = self._stream_confirm(
+                        request, confirm_form, tmp_storage, input_format, **kwargs
+                    )
+                    if response is not None:
+                        return response
+                    dataset = None
+                else:
+                    dataset = self._read_stored_dataset(confirm_form, tmp_storage, input_format)
                 if dataset is not None:
                     result = self.process_dataset(dataset, confirm_form, request, **kwargs)
                     tmp_storage.remove()
@@ -444,6 +463,95 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         context = self._page_context(request, _("Import"))
         context.update({"confirm_form": confirm_form, "errors": confirm_form.errors})
         return self._render(request, self.import_template_name, context)
+
+    # -- streamed dry run and confirm (see admin_streaming) ---------------------------------
+
+    def _streams_import(self, form, request) -> bool:
+        """Whether this import reads the stored upload as a stream.
+
+        Not when this admin overrides a method that is handed the Dataset
+        (``process_dataset``), nor when the resource's hooks may need one
+        (:func:`~import_export.stream_import.needs_classic_import`).
+        """
+        if not self.stream_import:
+            return False
+        if type(self).process_dataset is not ImportMixin.process_dataset:
+            return False
+        return not needs_classic_import(self.choose_import_resource_class(form, request))
+
+    def _stream_dry_run(
+        self, request, import_form, input_format, stored, import_file, context, **kwargs
+    ):
+        """The dry run of ``_dry_run``, reading the stored upload as it imports it.
+
+        The preview shows the first ``IMPORT_EXPORT_IMPORT_MAX_ROW_RESULTS`` rows and the
+        errors the bounded result keeps (``IMPORT_EXPORT_IMPORT_MAX_ERRORS``).
+        """
+        try:
+            with open_stored_file(stored) as source:
+                resource, result = self._run_import(
+                    _StoredStream(input_format, source),
+                    import_form,
+                    request,
+                    kwargs,
+                    dry_run=True,
+                    file_name=import_file.name,
+                    raise_errors=False,
+                )
+        except (StreamingError, OSError, ValueError) as exc:
+            self._add_stream_read_error(import_form, exc)
+            return None
+        if result.total_rows == 0 and not result.has_errors():
+            import_form.add_error("import_file", _NOTHING_TO_IMPORT)
+            return None
+        context["result"] = result
+        if _finished_cleanly(result):
+            context["confirm_form"] = self.create_confirm_form(request, import_form=import_form)
+        return [resource]
+
+    def _add_stream_read_error(self, form, exc) -> None:
+        logger.info("Could not read an uploaded import file: %r", exc)
+        if isinstance(exc, ImportLimitExceeded):
+            form.add_error("import_file", str(exc))  # names the limit, quotes nothing
+        else:
+            self.add_data_read_fail_error_to_form(form, exc)
+
+    def _stream_confirm(self, request, confirm_form, tmp_storage, input_format, **kwargs):
+        """Import the stored upload for real as a stream; the redirect, or ``None`` with the
+        reason added to the form.
+
+        Admin log entries are written in batches as rows are imported (the bounded result
+        keeps only the first row results), inside the import's transaction.
+        """
+        log_writer = None
+        if not self.get_skip_admin_log():
+            content_type_id = ContentType.objects.get_for_model(self.model).pk
+            log_writer = LogEntryWriter(
+                lambda row: self._log_entry(row, request, content_type_id),
+                LOG_ACTION_FOR_IMPORT_TYPE,
+            )
+        try:
+            source = open_stored_file(tmp_storage)
+        except (OSError, ValueError) as exc:
+            logger.warning("Stored import file %r unreadable: %s", tmp_storage.name, exc)
+            confirm_form.add_error(
+                None, _("The uploaded file is no longer available. Please upload it again.")
+            )
+            return None
+        try:
+            with source:
+                stream = _StoredStream(input_format, source, row_result_callback=log_writer)
+                result = self.process_dataset(stream, confirm_form, request, **kwargs)
+        except StreamingError as exc:
+            confirm_form.add_error(
+                None, _("The stored file could not be read: %(error)s") % {"error": exc}
+            )
+            return None
+        if log_writer is not None and not result.has_errors():
+            log_writer.flush()
+        result.log_entries_written = True
+        tmp_storage.remove()
+        return self.process_result(result, request)
 
     def _read_stored_dataset(self, confirm_form, tmp_storage, input_format):
         """The stored upload as a Dataset, or ``None`` with the reason added to the form."""
@@ -489,22 +597,25 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
 
     def generate_log_entries(self, result, request) -> None:
         """One admin ``LogEntry`` per new, updated or deleted row, written in one query."""
-        if self.get_skip_admin_log():
+        if self.get_skip_admin_log() or getattr(result, "log_entries_written", False):
             return
         content_type_id = ContentType.objects.get_for_model(self.model).pk
         entries = [
-            LogEntry(
-                user_id=request.user.pk,
-                content_type_id=content_type_id,
-                object_id=str(row.object_id) if row.object_id is not None else None,
-                object_repr=(row.object_repr or "")[:200],
-                action_flag=LOG_ACTION_FOR_IMPORT_TYPE[row.import_type],
-                change_message=_("%s through import_export") % row.import_type,
-            )
+            self._log_entry(row, request, content_type_id)
             for row in result
             if row.import_type in LOG_ACTION_FOR_IMPORT_TYPE
         ]
         LogEntry.objects.bulk_create(entries)
+
+    def _log_entry(self, row, request, content_type_id) -> LogEntry:
+        return LogEntry(
+            user_id=request.user.pk,
+            content_type_id=content_type_id,
+            object_id=str(row.object_id) if row.object_id is not None else None,
+            object_repr=(row.object_repr or "")[:200],
+            action_flag=LOG_ACTION_FOR_IMPORT_TYPE[row.import_type],
+            change_message=_("%s through import_export") % row.import_type,
+        )
 
     def add_success_message(self, result, request) -> None:
         totals = result.totals
@@ -517,6 +628,21 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
                 totals[RowResult.IMPORT_TYPE_SKIP],
                 self.model._meta.verbose_name_plural,
             ),
+        )
+
+
+class _StoredStream:
+    """The stored upload handed to ``_run_import`` in place of a Dataset: the import then
+    reads it with ``import_from_stream``."""
+
+    def __init__(self, input_format, source, **stream_options):
+        self.input_format = input_format
+        self.source = source
+        self.stream_options = stream_options
+
+    def import_into(self, resource, **import_kwargs):
+        return resource.import_from_stream(
+            self.input_format, self.source, **self.stream_options, **import_kwargs
         )
 
 

@@ -238,12 +238,20 @@ def import_from_stream(
     progress: ProgressCallback | None = None,
     max_row_results: int | None = None,
     max_errors: int | None = None,
+    row_result_callback: Callable[[Any], Any] | None = None,
     **kwargs: Any,
 ) -> Result:
-    """The body of ``Resource.import_from_stream``; see the module docstring."""
+    """The body of ``Resource.import_from_stream``; see the module docstring.
+
+    ``row_result_callback``, if given, is called with every row result the import records
+    (before the bounded result decides whether to keep it).
+    """
     file_format = resolve_format(file_format)
     result_class = bounded_result_class(
-        resource.get_result_class(), max_errors=max_errors, max_row_results=max_row_results
+        resource.get_result_class(),
+        max_errors=max_errors,
+        max_row_results=max_row_results,
+        row_result_callback=row_result_callback,
     )
     reader = file_format.get_stream_reader(file)
     try:
