@@ -458,6 +458,8 @@ class ResourceImportMixin:
             limit = getattr(model_field, "max_length", None)
             if model_field is None or limit is None or model_field.is_relation:
                 continue
+            if model_field.get_internal_type() == "UUIDField":
+                continue  # max_length 32 is its hex storage; the text form has 36 characters
             value = getattr(instance, model_field.attname, None)
             if isinstance(value, str) and len(value) > limit:
                 errors[model_field.name] = ValidationError(
