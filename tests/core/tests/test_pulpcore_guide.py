@@ -28,7 +28,7 @@ def content():
     subject of issue 10 (engineer "constraints"), not of this guide.
     """
     main = PulpDomain.objects.create(name="main", description="the default domain")
-    other = PulpDomain.objects.create(name="other", description="ünïcödé, \"quoted\"")
+    other = PulpDomain.objects.create(name="other", description='ünïcödé, "quoted"')
     for number in range(25):
         PulpPackage.objects.create(
             pulp_type="rpm.package",
@@ -42,7 +42,7 @@ def content():
             arch="x86_64" if number % 5 else "",
             checksum=f"{number:064x}",
             size=number * 1000,
-            files=[f"/usr/bin/p{number}", "ünïcödé, \"quoted\""],
+            files=[f"/usr/bin/p{number}", 'ünïcödé, "quoted"'],
             location=f"artifact/{number:02d}.rpm",
             server="2001:db8::1" if number % 2 else "10.0.0.1",
         )
