@@ -104,6 +104,7 @@ def ensure_file(rows: int, file_format: str, cache: Path = DEFAULT_CACHE) -> Pat
 
 def bench_resource_class():
     from core.resources import PackageResource
+
     from import_export import fields, widgets
 
     class BenchPackageResource(PackageResource):
