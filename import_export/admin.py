@@ -365,17 +365,30 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         Without a preview there is nobody to decide about a partly valid file, so any
         validation error rolls the whole import back.
         """
-        dataset = self._read_dataset(
-            import_form, input_format, lambda: b"".join(import_file.chunks())
-        )
-        if dataset is None:
-            return None
         all_or_nothing = {
             **kw,
             "raise_errors": False,
             "rollback_on_validation_errors": True,
             "file_name": import_file.name,
         }
+        if self._streams_import(import_form, request):
+            import_file.seek(0)
+            try:
+                result = self._import_stream_logged(
+                    request, import_form, input_format, import_file, **all_or_nothing
+                )
+            except StreamingError as exc:
+                self._add_stream_read_error(import_form, exc)
+                return None
+            if _finished_cleanly(result):
+                return self.process_result(result, request)
+            context["result"] = result
+            return None
+        dataset = self._read_dataset(
+            import_form, input_format, lambda: b"".join(import_file.chunks())
+        )
+        if dataset is None:
+            return None
         result = self.process_dataset(dataset, import_form, request, **all_or_nothing)
         if _finished_cleanly(result):
             return self.process_result(result, request)
@@ -523,13 +536,6 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         Admin log entries are written in batches as rows are imported (the bounded result
         keeps only the first row results), inside the import's transaction.
         """
-        log_writer = None
-        if not self.get_skip_admin_log():
-            content_type_id = ContentType.objects.get_for_model(self.model).pk
-            log_writer = LogEntryWriter(
-                lambda row: self._log_entry(row, request, content_type_id),
-                LOG_ACTION_FOR_IMPORT_TYPE,
-            )
         try:
             source = open_stored_file(tmp_storage)
         except (OSError, ValueError) as exc:
@@ -540,18 +546,37 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
             return None
         try:
             with source:
-                stream = _StoredStream(input_format, source, row_result_callback=log_writer)
-                result = self.process_dataset(stream, confirm_form, request, **kwargs)
+                result = self._import_stream_logged(
+                    request, confirm_form, input_format, source, **kwargs
+                )
         except StreamingError as exc:
             confirm_form.add_error(
                 None, _("The stored file could not be read: %(error)s") % {"error": exc}
             )
             return None
-        if log_writer is not None and not result.has_errors():
-            log_writer.flush()
-        result.log_entries_written = True
         tmp_storage.remove()
         return self.process_result(result, request)
+
+    def _import_stream_logged(self, request, form, input_format, source, **kwargs):
+        """``process_dataset`` on the stream ``source``, writing the admin log entries in
+        batches as rows are imported (the bounded result keeps only the first row results);
+        the result is marked so that ``generate_log_entries`` does not write them again."""
+        log_writer = None
+        if not self.get_skip_admin_log():
+            content_type_id = ContentType.objects.get_for_model(self.model).pk
+            log_writer = LogEntryWriter(
+                lambda row: self._log_entry(row, request, content_type_id),
+                LOG_ACTION_FOR_IMPORT_TYPE,
+            )
+        stream = _StoredStream(input_format, source, row_result_callback=log_writer)
+        result = self.process_dataset(stream, form, request, **kwargs)
+        rolled_back = result.has_errors() or (
+            kwargs.get("rollback_on_validation_errors") and result.has_validation_errors()
+        )
+        if log_writer is not None and not rolled_back:
+            log_writer.flush()  # the earlier batches were rolled back with the import
+        result.log_entries_written = True
+        return result
 
     def _read_stored_dataset(self, confirm_form, tmp_storage, input_format):
         """The stored upload as a Dataset, or ``None`` with the reason added to the form."""

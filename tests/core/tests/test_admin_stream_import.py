@@ -134,3 +134,20 @@ def test_a_stored_file_that_is_gone_is_reported_at_confirm(admin_client):
     response = admin_client.post(BOOK_PROCESS, data)
     assert "no longer available" in response.content.decode()
     assert Book.objects.count() == 0
+
+
+@override_settings(IMPORT_EXPORT_SKIP_ADMIN_CONFIRM=True)
+def test_the_one_step_import_streams_the_upload_and_logs_every_row(admin_client):
+    response = post_upload(admin_client, books_csv(1200))
+    assert response.status_code == 302
+    assert Book.objects.count() == 1200
+    assert LogEntry.objects.filter(action_flag=ADDITION).count() == 1200
+
+
+@override_settings(IMPORT_EXPORT_SKIP_ADMIN_CONFIRM=True)
+def test_the_one_step_import_rolls_back_a_file_with_an_invalid_row(admin_client):
+    response = post_upload(admin_client, books_csv(1200, bad={1100}))
+    assert response.status_code == 200
+    assert [row.number for row in response.context["result"].invalid_rows] == [1100]
+    assert Book.objects.count() == 0
+    assert not LogEntry.objects.exists()
