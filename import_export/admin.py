@@ -29,7 +29,15 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from .admin_streaming import (
+    LogEntryWriter,
+    open_stored_file,
+    save_upload_in_chunks,
+    stored_file_digest,
+)
+from .exceptions import StreamingError
 from .formats.base_formats import BINARY_FORMATS  # noqa: F401 - upstream's name, kept
+from .formats.streaming.reading import ImportLimitExceeded
 from .forms import ConfirmImportForm, ImportForm, SelectableFieldsExportForm
 from .mixins import (
     BaseExportMixin,
@@ -39,11 +47,11 @@ from .mixins import (
 )
 from .results import RowResult
 from .signals import post_export, post_import
+from .stream_import import needs_classic_import
 from .tmp_storages import TempFolderStorage
 from .upload_safety import (
     UploadRejected,
-    check_stored_digest,
-    content_digest,
+    check_claim_digest,
     discard_stored_upload,
     explain_read_error,
     sign_stored_upload,
@@ -106,6 +114,7 @@ _UNREADABLE_UPLOAD = _(
     "%(exc_name)s encountered while trying to read file. "
     "Ensure you have chosen the correct format for the file."
 )
+_GONE = _("The uploaded file is no longer available. Please upload it again.")
 _NOTHING_TO_IMPORT = _(
     "No valid data to import. Ensure your file has the correct headers or data for import."
 )
@@ -176,6 +185,9 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
     skip_admin_log = None
     #: ``None`` follows ``IMPORT_EXPORT_TMP_STORAGE_CLASS`` (a class or its dotted path).
     tmp_storage_class = None
+    #: Whether the dry run and the confirm step read the stored upload as a stream
+    #: (``Resource.import_from_stream``) when the resource and this admin allow it.
+    stream_import = True
 
     # -- configuration -------------------------------------------------------------------------
 
@@ -314,7 +326,7 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
     def write_to_tmp_storage(self, import_file, input_format):
         """Keep the upload for the confirm step; returns the storage (its ``name`` is the key)."""
         tmp_storage = self._tmp_storage(input_format)
-        tmp_storage.save(b"".join(import_file.chunks()))
+        save_upload_in_chunks(tmp_storage, import_file.chunks())
         sweep_expired_uploads(tmp_storage)
         return tmp_storage
 
@@ -391,17 +403,30 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         Without a preview there is nobody to decide about a partly valid file, so any
         validation error rolls the whole import back.
         """
-        dataset = self._read_dataset(
-            import_form, input_format, lambda: b"".join(import_file.chunks())
-        )
-        if dataset is None:
-            return None
         all_or_nothing = {
             **kw,
             "raise_errors": False,
             "rollback_on_validation_errors": True,
             "file_name": import_file.name,
         }
+        if self._streams_import(import_form, request):
+            import_file.seek(0)
+            try:
+                result = self._import_stream_logged(
+                    request, import_form, input_format, import_file, **all_or_nothing
+                )
+            except StreamingError as exc:
+                self._add_stream_read_error(import_form, exc)
+                return None
+            if _finished_cleanly(result):
+                return self.process_result(result, request)
+            context["result"] = result
+            return None
+        dataset = self._read_dataset(
+            import_form, input_format, lambda: b"".join(import_file.chunks())
+        )
+        if dataset is None:
+            return None
         result = self.process_dataset(dataset, import_form, request, **all_or_nothing)
         if _finished_cleanly(result):
             return self.process_result(result, request)
@@ -417,35 +442,22 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         stored = self.write_to_tmp_storage(import_file, input_format)
         # The confirm form's initial data (get_confirm_form_initial) names the stored copy.
         import_file.tmp_storage_name = stored.name
-        digests = []
-
-        def read_and_digest():
-            data = stored.read()
-            digests.append(content_digest(data))
-            return data
-
         try:
-            dataset = self._read_dataset(import_form, input_format, read_and_digest)
-            if dataset is None:
-                discard_stored_upload(stored)
-                return None
-            resource, result = self._run_import(
-                dataset,
-                import_form,
-                request,
-                kwargs,
-                dry_run=True,
-                file_name=import_file.name,
-                raise_errors=False,
+            outcome = self._dry_run_stored(
+                request, import_form, input_format, stored, import_file, kwargs
             )
         except BaseException:
             discard_stored_upload(stored)
             raise
+        if outcome is None:
+            discard_stored_upload(stored)
+            return None
+        resource, result = outcome
         context["result"] = result
         if _finished_cleanly(result):
             # Only this user's confirm of this very content may import the stored file.
             import_file.tmp_storage_token = sign_stored_upload(
-                request, self.model, stored.name, digests[-1]
+                request, self.model, stored.name, stored_file_digest(stored)
             )
             context["confirm_form"] = self.create_confirm_form(request, import_form=import_form)
         else:
@@ -466,10 +478,10 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         if not fixed.get("dry_run", False):
             # Admin log entries are written from each row's object.
             data_kwargs["retain_instance_in_row_result"] = True
-        result = resource.import_data(
-            dataset, file_name=file_name, user=request.user, **fixed, **data_kwargs
-        )
-        return resource, result
+        import_kwargs = {"file_name": file_name, "user": request.user, **fixed, **data_kwargs}
+        if isinstance(dataset, _StoredStream):
+            return resource, dataset.import_into(resource, **import_kwargs)
+        return resource, resource.import_data(dataset, **import_kwargs)
 
     @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
@@ -517,17 +529,23 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
             confirm_form.add_error(None, rejected.message)
             return None
         try:
-            dataset = self._read_stored_dataset(confirm_form, tmp_storage, input_format, claim)
+            check_claim_digest(claim, stored_file_digest(tmp_storage))
         except UploadRejected as rejected:
             confirm_form.add_error(None, rejected.message)
             return None
-        if dataset is None:
-            discard_stored_upload(tmp_storage)
+        except (OSError, ValueError) as exc:
+            logger.warning("Stored import file %r unreadable: %s", tmp_storage.name, exc)
+            confirm_form.add_error(None, _GONE)
             return None
         try:
-            result = self.process_dataset(dataset, confirm_form, request, **kwargs)
+            result = self._import_stored_upload(
+                request, confirm_form, tmp_storage, input_format, kwargs
+            )
         finally:
+            # Read (or tried): it is not imported twice, whatever the outcome.
             discard_stored_upload(tmp_storage)
+        if result is None:
+            return None
         if result.has_errors():
             return self._render_failed_confirm(request, result)
         return self.process_result(result, request)
@@ -558,24 +576,138 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         )
         return self._render(request, self.import_template_name, context)
 
-    def _read_stored_dataset(self, confirm_form, tmp_storage, input_format, claim=None):
-        """The stored upload as a Dataset, or ``None`` with the reason added to the form.
+    def _import_stored_upload(self, request, confirm_form, tmp_storage, input_format, kwargs):
+        """Import the (verified) stored upload for real: the result, or ``None`` with the
+        reason added to the form."""
+        if self._streams_import(confirm_form, request):
+            return self._stream_confirm(request, confirm_form, tmp_storage, input_format, **kwargs)
+        dataset = self._read_stored_dataset(confirm_form, tmp_storage, input_format)
+        if dataset is None:
+            return None
+        return self.process_dataset(dataset, confirm_form, request, **kwargs)
 
-        With ``claim`` the content must be what the preview read (else ``UploadRejected``).
+    def _dry_run_stored(self, request, import_form, input_format, stored, import_file, kwargs):
+        """Dry-run the stored upload, streamed or as a Dataset: ``(resource, result)``, or
+        ``None`` once the form says why the file cannot be imported."""
+        if self._streams_import(import_form, request):
+            return self._stream_dry_run(
+                request, import_form, input_format, stored, import_file, **kwargs
+            )
+        dataset = self._read_dataset(import_form, input_format, stored.read)
+        if dataset is None:
+            return None
+        return self._run_import(
+            dataset,
+            import_form,
+            request,
+            kwargs,
+            dry_run=True,
+            file_name=import_file.name,
+            raise_errors=False,
+        )
+
+    # -- streamed dry run and confirm (see admin_streaming) ---------------------------------
+
+    def _streams_import(self, form, request) -> bool:
+        """Whether this import reads the stored upload as a stream.
+
+        Not when this admin overrides a method that is handed the Dataset
+        (``process_dataset``), nor when the resource's hooks may need one
+        (:func:`~import_export.stream_import.needs_classic_import`).
         """
+        if not self.stream_import:
+            return False
+        if type(self).process_dataset is not ImportMixin.process_dataset:
+            return False
+        return not needs_classic_import(self.choose_import_resource_class(form, request))
+
+    def _stream_dry_run(self, request, import_form, input_format, stored, import_file, **kwargs):
+        """The dry run of ``_dry_run``, reading the stored upload as it imports it.
+
+        The preview shows the first ``IMPORT_EXPORT_IMPORT_MAX_ROW_RESULTS`` rows and the
+        errors the bounded result keeps (``IMPORT_EXPORT_IMPORT_MAX_ERRORS``).
+        """
+        try:
+            with open_stored_file(stored) as source:
+                resource, result = self._run_import(
+                    _StoredStream(input_format, source),
+                    import_form,
+                    request,
+                    kwargs,
+                    dry_run=True,
+                    file_name=import_file.name,
+                    raise_errors=False,
+                )
+        except (StreamingError, OSError, ValueError) as exc:
+            self._add_stream_read_error(import_form, exc)
+            return None
+        if result.total_rows == 0 and not result.has_errors():
+            import_form.add_error("import_file", _NOTHING_TO_IMPORT)
+            return None
+        return resource, result
+
+    def _add_stream_read_error(self, form, exc) -> None:
+        logger.info("Could not read an uploaded import file: %r", exc)
+        if isinstance(exc, ImportLimitExceeded):
+            form.add_error("import_file", str(exc))  # names the limit, quotes nothing
+        else:
+            self.add_data_read_fail_error_to_form(form, exc)
+
+    def _stream_confirm(self, request, confirm_form, tmp_storage, input_format, **kwargs):
+        """Import the stored upload for real as a stream; the result, or ``None`` with the
+        reason added to the form.
+
+        Admin log entries are written in batches as rows are imported (the bounded result
+        keeps only the first row results), inside the import's transaction.
+        """
+        try:
+            source = open_stored_file(tmp_storage)
+        except (OSError, ValueError) as exc:
+            logger.warning("Stored import file %r unreadable: %s", tmp_storage.name, exc)
+            confirm_form.add_error(None, _GONE)
+            return None
+        try:
+            with source:
+                return self._import_stream_logged(
+                    request, confirm_form, input_format, source, **kwargs
+                )
+        except StreamingError as exc:
+            confirm_form.add_error(
+                None, _("The stored file could not be read: %(error)s") % {"error": exc}
+            )
+            return None
+
+    def _import_stream_logged(self, request, form, input_format, source, **kwargs):
+        """``process_dataset`` on the stream ``source``, writing the admin log entries in
+        batches as rows are imported (the bounded result keeps only the first row results);
+        the result is marked so that ``generate_log_entries`` does not write them again."""
+        log_writer = None
+        if not self.get_skip_admin_log():
+            content_type_id = ContentType.objects.get_for_model(self.model).pk
+            log_writer = LogEntryWriter(
+                lambda row: self._log_entry(row, request, content_type_id),
+                LOG_ACTION_FOR_IMPORT_TYPE,
+            )
+        stream = _StoredStream(input_format, source, row_result_callback=log_writer)
+        result = self.process_dataset(stream, form, request, **kwargs)
+        rolled_back = result.has_errors() or (
+            kwargs.get("rollback_on_validation_errors") and result.has_validation_errors()
+        )
+        if log_writer is not None and not rolled_back:
+            log_writer.flush()  # the earlier batches were rolled back with the import
+        result.log_entries_written = True
+        return result
+
+    def _read_stored_dataset(self, confirm_form, tmp_storage, input_format):
+        """The stored upload as a Dataset, or ``None`` with the reason added to the form."""
         try:
             data = tmp_storage.read()
         except (OSError, ValueError) as exc:
             logger.warning("Stored import file %r unreadable: %s", tmp_storage.name, exc)
             data = None
         if data is None:
-            confirm_form.add_error(
-                None,
-                _("The uploaded file is no longer available. Please upload it again."),
-            )
+            confirm_form.add_error(None, _GONE)
             return None
-        if claim is not None:
-            check_stored_digest(claim, data)
         try:
             return input_format.create_dataset(data)
         except Exception as exc:
@@ -614,7 +746,8 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         upstream does, so packages that copy those methods onto their own admin classes (or
         override one of them) get the same entries.
         """
-        if self.get_skip_admin_log():
+        if self.get_skip_admin_log() or getattr(result, "log_entries_written", False):
+            # A streamed import wrote its entries in batches as its rows were imported.
             return
         self._log_actions(result, request)
 
@@ -659,6 +792,16 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
             _log_entry(user_pk, instance, action_flag, change_message) for instance in rows
         )
 
+    def _log_entry(self, row, request, content_type_id) -> LogEntry:
+        return LogEntry(
+            user_id=request.user.pk,
+            content_type_id=content_type_id,
+            object_id=str(row.object_id) if row.object_id is not None else None,
+            object_repr=(row.object_repr or "")[:200],
+            action_flag=LOG_ACTION_FOR_IMPORT_TYPE[row.import_type],
+            change_message=_("%s through import_export") % row.import_type,
+        )
+
     def add_success_message(self, result, request) -> None:
         totals = result.totals
         messages.success(
@@ -670,6 +813,21 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
                 totals[RowResult.IMPORT_TYPE_SKIP],
                 self.model._meta.verbose_name_plural,
             ),
+        )
+
+
+class _StoredStream:
+    """The stored upload handed to ``_run_import`` in place of a Dataset: the import then
+    reads it with ``import_from_stream``."""
+
+    def __init__(self, input_format, source, **stream_options):
+        self.input_format = input_format
+        self.source = source
+        self.stream_options = stream_options
+
+    def import_into(self, resource, **import_kwargs):
+        return resource.import_from_stream(
+            self.input_format, self.source, **self.stream_options, **import_kwargs
         )
 
 

@@ -73,3 +73,7 @@ class ResourceOptions:
     #: (``RowLengthError``) rather than paired with the headers as far as both go (this fork's
     #: addition; off because ``before_import`` overrides may add headers they fill themselves).
     reject_ragged_rows = False
+    #: Whether ``before_import``/``after_import`` overrides cope with a streamed dataset
+    #: (headers, rows read once by the import); the admin and the ``import`` command stream
+    #: such a resource's imports only then (this fork's addition).
+    stream_import_hooks = False

@@ -504,6 +504,8 @@ class BoundedResult(Result):
     #: Class defaults; :func:`bounded_result_class` makes subclasses with other values.
     max_errors: int = DEFAULT_MAX_ERRORS
     max_row_results: int = DEFAULT_MAX_ROW_RESULTS
+    #: Called with every row result recorded, kept or not (e.g. to write admin log entries).
+    row_result_callback: Any = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -539,6 +541,8 @@ class BoundedResult(Result):
             super().append_failed_row(row, error)
 
     def append_row_result(self, row_result: RowResult) -> None:
+        if self.row_result_callback is not None:
+            self.row_result_callback(row_result)
         if len(self.rows) < self.max_row_results:
             super().append_row_result(row_result)
         else:
@@ -559,6 +563,7 @@ def bounded_result_class(
     base: type[Result],
     max_errors: int | None = None,
     max_row_results: int | None = None,
+    row_result_callback: Any = None,
 ) -> type[BoundedResult]:
     """A bounded version of the result class ``base`` (a resource's ``get_result_class()``).
 
@@ -577,5 +582,9 @@ def bounded_result_class(
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
     bases = (BoundedResult,) if issubclass(BoundedResult, base) else (BoundedResult, base)
-    attributes = {"max_errors": max_errors, "max_row_results": max_row_results}
+    attributes = {
+        "max_errors": max_errors,
+        "max_row_results": max_row_results,
+        "row_result_callback": staticmethod(row_result_callback) if row_result_callback else None,
+    }
     return type(f"Bounded{base.__name__}", bases, attributes)

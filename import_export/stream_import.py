@@ -218,6 +218,33 @@ def _streaming_classes(resource: Any, result_class: type[Result]):
         resource.__dict__.update(previous)
 
 
+#: Methods that, overridden, may expect a whole ``tablib.Dataset`` (read twice, appended to).
+_DATASET_METHODS = ("import_data", "import_data_inner", "before_import", "after_import")
+
+
+def needs_classic_import(resource_class: type) -> bool:
+    """Whether the admin and the ``import`` command must give this resource a whole Dataset.
+
+    Code written for upstream may override ``before_import`` or ``after_import`` (or
+    ``import_data``) and read every row of the dataset, or change them.  Such a resource is
+    imported the classic way unless its ``Meta.stream_import_hooks`` says that its hooks cope
+    with a :class:`StreamedDataset`.  Overrides made by this package itself do not count.
+    """
+    from .importing import ModelResourceImportMixin, ResourceImportMixin
+
+    if getattr(resource_class._meta, "stream_import_hooks", False):
+        return False
+    for name in _DATASET_METHODS:
+        own = {
+            vars(base)[name]
+            for base in (ResourceImportMixin, ModelResourceImportMixin)
+            if name in vars(base)
+        }
+        if getattr(resource_class, name, None) not in own:
+            return True
+    return False
+
+
 def import_from_stream(
     resource: Any,
     file_format: Any,
@@ -226,12 +253,20 @@ def import_from_stream(
     progress: ProgressCallback | None = None,
     max_row_results: int | None = None,
     max_errors: int | None = None,
+    row_result_callback: Callable[[Any], Any] | None = None,
     **kwargs: Any,
 ) -> Result:
-    """The body of ``Resource.import_from_stream``; see the module docstring."""
+    """The body of ``Resource.import_from_stream``; see the module docstring.
+
+    ``row_result_callback``, if given, is called with every row result the import records
+    (before the bounded result decides whether to keep it).
+    """
     file_format = resolve_format(file_format)
     result_class = bounded_result_class(
-        resource.get_result_class(), max_errors=max_errors, max_row_results=max_row_results
+        resource.get_result_class(),
+        max_errors=max_errors,
+        max_row_results=max_row_results,
+        row_result_callback=row_result_callback,
     )
     reader = file_format.get_stream_reader(file)
     try:

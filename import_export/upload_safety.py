@@ -135,7 +135,16 @@ def check_stored_digest(claim: StoredUploadClaim, data: bytes | str | None) -> N
     A file replaced under the same name is not the user's upload: it is neither imported nor
     deleted.
     """
-    if content_digest(data) != claim.digest:
+    check_claim_digest(claim, content_digest(data))
+
+
+def check_claim_digest(claim: StoredUploadClaim, digest: str) -> None:
+    """Raise :class:`UploadRejected` unless ``digest`` is the one the preview signed.
+
+    For views that digest the stored file in pieces (:func:`digest_chunks`) instead of from one
+    ``read()``.
+    """
+    if digest != claim.digest:
         logger.warning("Stored import file %r changed after its preview; refused.", claim.name)
         raise UploadRejected(_NOT_THIS_PREVIEW)
 
@@ -180,10 +189,12 @@ def explain_read_error(error: BaseException) -> str | None:
     from .error_text import shorten
     from .exceptions import ImportExportError
 
+    # A streamed read wraps the csv module's error (as its cause) in a StreamReadError.
+    for candidate in (error, error.__cause__):
+        if isinstance(candidate, csv.Error) and "field larger than field limit" in str(candidate):
+            return _CSV_FIELD_TOO_LONG % {"limit": csv.field_size_limit()}
     if isinstance(error, ImportExportError):
         return shorten(str(error), 300)
-    if isinstance(error, csv.Error) and "field larger than field limit" in str(error):
-        return _CSV_FIELD_TOO_LONG % {"limit": csv.field_size_limit()}
     return None
 
 

@@ -17,11 +17,10 @@ Encoding
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .reading import StreamReader, StreamReadError, binary_source, text_lines
+from .reading import StreamReader, StreamReadError, decoded_chunks, text_chunks, text_lines
 
 DEFAULT_BINARY_ENCODING = "utf-8-sig"
 BYTE_ORDER_MARK = "\ufeff"
@@ -57,22 +56,16 @@ class CSVStreamReader(StreamReader):
 
     def _lines(self) -> Iterator[str]:
         if self.text_stream:
-            lines = text_lines(self.file, self.limits)
-            first = next(lines, None)
-            if first is None:
-                return
-            yield first[1:] if first.startswith(BYTE_ORDER_MARK) else first
-            yield from lines
+            chunks = text_chunks(self.file, self.limits)
+        else:
+            encoding = self.encoding or DEFAULT_BINARY_ENCODING
+            chunks = decoded_chunks(self.file, encoding, self.limits)
+        lines = text_lines(chunks)
+        first = next(lines, None)
+        if first is None:
             return
-        encoding = self.encoding or DEFAULT_BINARY_ENCODING
-        text = io.TextIOWrapper(binary_source(self.file, self.limits), encoding, newline="")
-        try:
-            yield from text
-        except UnicodeDecodeError as error:
-            raise StreamReadError(
-                f"Cannot decode the file as {encoding} near line {self._csv.line_num + 1}: "
-                f"{error.reason}; give the format the file's encoding."
-            ) from error
+        yield first[1:] if first.startswith(BYTE_ORDER_MARK) else first
+        yield from lines
 
     def _parse_error(self, error: csv.Error, where: str) -> StreamReadError:
         return StreamReadError(f"Cannot read {where} (line {self._csv.line_num}) as CSV: {error}")

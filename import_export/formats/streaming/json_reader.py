@@ -18,13 +18,19 @@ from __future__ import annotations
 
 import codecs
 import io
-import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import ijson
 
-from .reading import ImportLimits, StreamReader, StreamReadError, TextAsBytesRaw, binary_source
+from .reading import (
+    READ_CHUNK,
+    ImportLimits,
+    StreamReader,
+    StreamReadError,
+    TextAsBytesRaw,
+    binary_source,
+)
 
 #: Encodings ijson reads itself (the bytes go to the parser as they are).
 _UTF8_NAMES = frozenset({"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"})
@@ -38,19 +44,31 @@ class JSONStreamReader(StreamReader):
     empty_cell = None
 
     def _read_headers(self) -> Sequence[Any] | None:
-        events = ijson.parse(self._utf8_source(), use_float=True)
-        first_event = self._next(events, "the start of the document")
-        if first_event is _END or first_event[1] != "start_array":
+        source = self._utf8_source()
+        if self._first_character(source) != b"[":
             raise StreamReadError(
                 "A JSON import needs an array of objects (or of arrays) at the top level."
             )
-        self._items = ijson.items(itertools.chain([first_event], events), "item")
+        # Given the file itself, ijson builds each item in its C back-end.
+        self._items = ijson.items(source, "item", use_float=True)
         self._first = self._next(self._items, "row 1")
         if isinstance(self._first, dict):
             self._keys = list(self._first)
             return self._keys
         self._keys = None
         return None
+
+    @staticmethod
+    def _first_character(source: io.BufferedReader) -> bytes:
+        """The document's first non-blank byte, left unread in ``source``."""
+        while True:
+            ahead = source.peek(READ_CHUNK)
+            if not ahead:
+                return b""
+            stripped = ahead.lstrip(b" \t\r\n")
+            if stripped:
+                return stripped[:1]
+            source.read(len(ahead))
 
     def _utf8_source(self):
         """The file as UTF-8 bytes without a byte-order mark, which is what ijson reads.
@@ -60,12 +78,13 @@ class JSONStreamReader(StreamReader):
         classic path's ``utf-8-sig`` decoding drops it.
         """
         if self.text_stream:
-            return TextAsBytesRaw(self.file, self.limits)
+            return io.BufferedReader(TextAsBytesRaw(self.file, self.limits), READ_CHUNK)
         source = binary_source(self.file, self.limits)
         encoding = (self.encoding or "utf-8").lower()
         if encoding not in _UTF8_NAMES:
             text = io.TextIOWrapper(source, encoding, newline="")
-            return TextAsBytesRaw(text, ImportLimits(max_rows=None, max_size=None))
+            unlimited = ImportLimits(max_rows=None, max_size=None)
+            return io.BufferedReader(TextAsBytesRaw(text, unlimited), READ_CHUNK)
         if source.peek(len(codecs.BOM_UTF8))[: len(codecs.BOM_UTF8)] == codecs.BOM_UTF8:
             source.read(len(codecs.BOM_UTF8))
         return source

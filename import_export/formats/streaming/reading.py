@@ -22,6 +22,7 @@ Limits
 
 from __future__ import annotations
 
+import codecs
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -142,24 +143,59 @@ def binary_source(file: IO, limits: ImportLimits) -> io.BufferedReader:
     return io.BufferedReader(SizeCountingRaw(file, limits), buffer_size=READ_CHUNK)
 
 
-def text_lines(file: IO, limits: ImportLimits) -> Iterator[str]:
-    """The lines of a text ``file``, split as ``io.StringIO(text, newline="")`` splits them.
+def text_chunks(file: IO, limits: ImportLimits) -> Iterator[str]:
+    """The text of a text ``file``, ``READ_CHUNK`` characters at a time, counted."""
+    size = 0
+    read = file.read
+    while chunk := read(READ_CHUNK):
+        size += len(chunk)
+        limits.check_size(size)
+        yield chunk
+
+
+def decoded_chunks(file: IO, encoding: str, limits: ImportLimits) -> Iterator[str]:
+    """The text of a binary ``file`` decoded with ``encoding`` as it is read, counted.
+
+    A byte that is not valid in the encoding raises :class:`StreamReadError` giving its value,
+    its offset in the file and its line, as the command line reports it for the classic path.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0  # bytes of the file before ``data``
+    lines_before = 0
+    read = file.read
+    while True:
+        data = read(READ_CHUNK)
+        final = not data
+        pending = decoder.getstate()[0]
+        try:
+            text = decoder.decode(data, final)
+        except UnicodeDecodeError as error:
+            buffered = pending + data
+            position = offset - len(pending) + error.start
+            line = lines_before + buffered[: error.start].count(b"\n") + 1
+            raise StreamReadError(
+                f"Cannot decode the file as {encoding}: byte {buffered[error.start]:#04x} at "
+                f"offset {position} (line {line}) is not valid there; give the file's encoding."
+            ) from error
+        offset += len(data)
+        lines_before += data.count(b"\n")
+        limits.check_size(offset)
+        if text:
+            yield text
+        if final:
+            return
+
+
+def text_lines(chunks: Iterator[str]) -> Iterator[str]:
+    """The lines of the text ``chunks``, split as ``io.StringIO(text, newline="")`` splits.
 
     That is how tablib reads the text the classic path hands it (``\\r``, ``\\n`` and
     ``\\r\\n`` end a line and stay at its end), so the csv module sees the same characters in
-    the same lines either way.  The file is read ``READ_CHUNK`` characters at a time; a line
-    that may continue in the next chunk (no terminator yet, or a ``\\r`` that may be followed
-    by ``\\n``) is held back until it is complete.
+    the same lines either way.  A line that may continue in the next chunk (no terminator
+    yet, or a ``\\r`` that may be followed by ``\\n``) is held back until it is complete.
     """
     pending = ""
-    size = 0
-    read = file.read
-    while True:
-        chunk = read(READ_CHUNK)
-        if not chunk:
-            break
-        size += len(chunk)
-        limits.check_size(size)
+    for chunk in chunks:
         lines = io.StringIO(pending + chunk, newline="").readlines()
         pending = "" if lines[-1].endswith("\n") else lines.pop()
         yield from lines

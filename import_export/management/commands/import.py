@@ -1,15 +1,21 @@
 """``manage.py import RESOURCE FILE``: import a file through a resource, reporting bad rows.
 
-Arguments and exit behaviour follow django-import-export 4.4.  Every problem is listed with the
-row it came from (and the column and value, when the error can be pinned to one cell), and the
-command then fails, so a script or CI job notices.  Rows that fail validation count as
-failures too, and the import is rolled back when they occur (with transactions, the default on
-databases that support them), so a file is imported whole or not at all.
+Arguments and exit behaviour follow django-import-export 4.4.  The file is read as it is
+imported (``Resource.import_from_stream``), with a progress bar when stderr is a terminal,
+unless the resource overrides ``import_data``, ``before_import`` or ``after_import`` without
+``Meta.stream_import_hooks`` (those may expect a whole ``tablib.Dataset``).  Every problem is
+listed with the row it came from (and the column and value, when the error can be pinned to
+one cell), and the command then fails, so a script or CI job notices.  Rows that fail
+validation count as failures too, and the import is rolled back when they occur (with
+transactions, the default on databases that support them), so a file is imported whole or not
+at all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import time
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -22,7 +28,10 @@ from import_export.command_utils import (
     get_format_class,
     get_resource_class,
 )
+from import_export.formats.streaming.reading import StreamReadError
+from import_export.management.commands.export import ProgressBar
 from import_export.results import RowResult, located_message
+from import_export.stream_import import needs_classic_import
 
 #: Used to decode text files when neither --encoding nor the format names one; also strips the
 #: byte order mark that spreadsheet programs put at the start of a CSV file.
@@ -91,14 +100,17 @@ class Command(BaseCommand):
         if options.get("interactive", True) and not dry_run:
             self._confirm(file_name)
 
-        data = self._read(file_name, file_format, encoding)
-        dataset = self._parse(data, file_format, file_name)
-        result = resource.import_data(
-            dataset,
-            dry_run=dry_run,
-            raise_errors=bool(options.get("raise_errors")),
-            rollback_on_validation_errors=True,
-        )
+        import_options = {
+            "dry_run": dry_run,
+            "raise_errors": bool(options.get("raise_errors")),
+            "rollback_on_validation_errors": True,
+        }
+        if needs_classic_import(type(resource)):
+            data = self._read(file_name, file_format, encoding)
+            dataset = self._parse(data, file_format, file_name)
+            result = resource.import_data(dataset, **import_options)
+        else:
+            result = self._stream(resource, file_format, file_name, import_options)
 
         if dry_run:
             self.stderr.write(
@@ -114,6 +126,20 @@ class Command(BaseCommand):
         self.stderr.write(_summary(result, resource), style_func=self.style.NOTICE)
 
     # --- steps ---------------------------------------------------------------------------------
+
+    def _stream(self, resource, file_format, file_name: str, import_options: dict):
+        """Import the file as it is read (``import_from_stream``), with a progress bar."""
+        progress = ImportProgressBar(self.stderr) if self.stderr.isatty() else None
+        try:
+            with _open_input(file_name) as source:
+                return resource.import_from_stream(
+                    file_format, source, progress=progress, **import_options
+                )
+        except StreamReadError as error:
+            raise CommandError(_stream_error_message(error, file_name, file_format)) from error
+        finally:
+            if progress is not None:
+                progress.end_line()  # an error message must not start mid-bar
 
     def _confirm(self, file_name: str) -> None:
         answer = input(
@@ -152,14 +178,56 @@ class Command(BaseCommand):
     def _report_problems(self, result) -> int:
         """Write one line per problem to stderr; return how many there were."""
         lines = [*_base_error_lines(result), *_row_error_lines(result), *_invalid_row_lines(result)]
+        not_listed = getattr(result, "errors_not_kept", 0)
+        if not_listed:
+            lines.append(
+                _("... and %(count)s more failed row(s), not listed.") % {"count": not_listed}
+            )
         if lines:
             self.stderr.write(_("Import errors!"), style_func=self.style.ERROR)
             for line in lines:
                 self.stderr.write(line, style_func=self.style.ERROR)
-        return len(lines)
+        return len(lines) - (1 if not_listed else 0) + not_listed
 
 
 # --- reading ---------------------------------------------------------------------------------
+
+
+class ImportProgressBar(ProgressBar):
+    """``12,000 rows read, 8,100 rows/s`` redrawn on the terminal while the file is read.
+
+    The number of rows is not known before the end of the file, so there is no bar to fill.
+    """
+
+    def __init__(self, stream, interval: float = 0.2) -> None:
+        super().__init__(stream, total=None, interval=interval)
+        self._started = time.monotonic()
+
+    def render(self, rows: int) -> str:
+        elapsed = time.monotonic() - self._started
+        rate = rows / elapsed if elapsed > 0 else 0.0
+        return f"{rows:,} rows read, {rate:,.0f} rows/s"
+
+
+@contextlib.contextmanager
+def _open_input(file_name: str):
+    """The file opened for binary reading (standard input's byte layer for '-')."""
+    if file_name == "-":
+        yield getattr(sys.stdin, "buffer", None) or sys.stdin
+        return
+    try:
+        handle = open(file_name, "rb")
+    except OSError as error:
+        raise CommandError(f"Cannot read '{file_name}': {error.strerror or error}") from error
+    with handle:
+        yield handle
+
+
+def _stream_error_message(error: StreamReadError, file_name: str, file_format) -> str:
+    message = f"Cannot read '{file_name}' as {type(file_format).__name__}: {error}"
+    if isinstance(error.__cause__, UnicodeDecodeError):
+        message += " Give the right --encoding (e.g. --encoding cp1252)."
+    return message
 
 
 def _read_file(file_name: str) -> bytes:

@@ -232,7 +232,10 @@ def test_text_files_and_format_classes_and_instances_are_accepted():
 
 
 def test_a_file_in_the_wrong_encoding_is_named_as_such():
-    with pytest.raises(StreamReadError, match="Cannot decode the file as utf-8-sig near line"):
+    with pytest.raises(
+        StreamReadError,
+        match=r"Cannot decode the file as utf-8-sig: byte 0xe9 at offset 13 \(line 2\)",
+    ):
         CategoryResource().import_from_stream("csv", io.BytesIO(b"id,name\r\n,caf\xe9\r\n"))
 
 
