@@ -26,9 +26,11 @@ def private_temp_dir(tmp_path_factory, monkeypatch):
 
 
 def books_csv(count, bad=()):
-    lines = ["id,name,price"]
+    # A date that does not parse is a validation error (an invalid row), as upstream; text in
+    # a number column would fail the row instead.
+    lines = ["id,name,published"]
     for number in range(1, count + 1):
-        lines.append(f",Book {number},{'abc' if number in bad else '1.50'}")
+        lines.append(f",Book {number},{'not a date' if number in bad else '2024-01-31'}")
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
