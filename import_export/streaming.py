@@ -285,7 +285,6 @@ class ExportChunks:
         spool_rest: bool = False,
     ):
         self._rows = rows
-        self._spool_rest = spool_rest
         self._writer = writer
         self._sink = sink
         self._chunk_bytes = chunk_bytes

@@ -30,6 +30,8 @@ def newest_first(queryset):
 
 
 ALL_BOOK_FIELDS = ("id", "name", "author", "author_email", "published", "price")
+#: Book names a spreadsheet would evaluate as formulae (issue 13, finding 4).
+HOSTILE_NAMES = ["==1+2", '==HYPERLINK("http://example.com/?x","open")', "+1", "-1", "@A1"]
 
 
 def export_post(fmt="CSV", fields=ALL_BOOK_FIELDS, resource="0", prefix="bookresource"):
@@ -112,6 +114,36 @@ class TestStreamedDownload:
         classic = admin_client.post(BOOK_EXPORT, export_post())
         assert type(classic) is HttpResponse
         assert streamed.streaming and body(streamed) == classic.content
+
+    @pytest.mark.parametrize("fmt", ["CSV", "JSON"])
+    @override_settings(IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT=True)
+    def test_hostile_names_are_escaped_alike_streamed_and_classic(
+        self, admin_client, monkeypatch, fmt
+    ):
+        for name in HOSTILE_NAMES:
+            Book.objects.create(name=name)
+        streamed = body(admin_client.post(BOOK_EXPORT, export_post(fmt, fields=("id", "name"))))
+        monkeypatch.setattr(BookAdmin, "export_streaming", False)
+        classic = admin_client.post(BOOK_EXPORT, export_post(fmt, fields=("id", "name")))
+        assert streamed == classic.content
+        text = streamed.decode()
+        assert "=HYPERLINK" not in text and "=1+2" not in text
+        assert "'+1" in text and "'-1" in text and "'@A1" in text
+
+    @override_settings(IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT=True)
+    def test_hostile_names_are_no_formulae_in_xlsx(self, admin_client, monkeypatch):
+        for name in HOSTILE_NAMES:
+            Book.objects.create(name=name)
+        streamed = body(admin_client.post(BOOK_EXPORT, export_post("XLSX", fields=("id", "name"))))
+        monkeypatch.setattr(BookAdmin, "export_streaming", False)
+        classic = admin_client.post(BOOK_EXPORT, export_post("XLSX", fields=("id", "name")))
+        columns = []
+        for content in (streamed, classic.content):  # zips differ in timestamps: compare cells
+            cells = openpyxl.load_workbook(BytesIO(content)).active["B"][1:]
+            assert [cell.data_type for cell in cells] == ["s"] * len(HOSTILE_NAMES)
+            columns.append([cell.value for cell in cells])
+        assert columns[0] == columns[1]
+        assert not any(value.startswith(("=", "+", "-", "@")) for value in columns[0])
 
     def test_content_attribute_still_readable(self, admin_client, books):
         response = admin_client.post(BOOK_EXPORT, export_post())

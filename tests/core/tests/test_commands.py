@@ -552,6 +552,38 @@ class EndlessSlowResource(resources.Resource):
         return row.name
 
 
+class FailsAtRow5000(EndlessSlowResource):
+    """Fails on data row 5,000, long after rows have reached the output file."""
+
+    def dehydrate_name(self, row):
+        if row.name == "row 4999":
+            raise ValueError("row 5000 cannot be rendered")
+        return row.name
+
+
+def _export_command(resource: str, target) -> list[str]:
+    return [
+        sys.executable,
+        os.path.join(TESTS_DIR, "manage.py"),
+        "export",
+        "CSV",
+        f"{MODULE}.{resource}",
+        "--output",
+        str(target),
+    ]
+
+
+def test_an_export_failing_mid_way_exits_non_zero_and_leaves_no_file(tmp_path):
+    finished = subprocess.run(
+        _export_command("FailsAtRow5000", tmp_path / "rows.csv"),
+        capture_output=True,
+        timeout=60,
+    )
+    assert finished.returncode != 0
+    assert b"row 5000 cannot be rendered" in finished.stderr
+    assert os.listdir(tmp_path) == []
+
+
 def _wait_for(condition, seconds=30.0):
     deadline = time.monotonic() + seconds
     while not condition():
@@ -561,16 +593,7 @@ def _wait_for(condition, seconds=30.0):
 
 
 def test_sigterm_removes_the_partial_file_and_exits_non_zero(tmp_path):
-    target = tmp_path / "rows.csv"
-    command = [
-        sys.executable,
-        os.path.join(TESTS_DIR, "manage.py"),
-        "export",
-        "CSV",
-        f"{MODULE}.EndlessSlowResource",
-        "--output",
-        str(target),
-    ]
+    command = _export_command("EndlessSlowResource", tmp_path / "rows.csv")
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         # The hidden .partial file exists and has received rows: the export is under way.

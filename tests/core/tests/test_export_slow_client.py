@@ -73,7 +73,7 @@ def test_a_write_succeeds_while_a_slow_client_downloads(cookie):
         client, start = start_slow_download(port, cookie)
         try:
             assert start.startswith(b"HTTP/1.1 200") or start.startswith(b"HTTP/1.0 200")
-            written = write_a_book(seconds=3)
+            written = write_a_book(seconds=8)
             rest = read_to_the_end(client)
         finally:
             client.close()
