@@ -30,7 +30,7 @@ from django.db.transaction import TransactionManagementError, set_rollback
 from django.utils.encoding import force_str
 
 from . import exceptions
-from .bulk_writes import fast_bulk_update
+from .bulk_writes import fast_bulk_create, fast_bulk_update
 from .diff import Diff, LazyDiff
 from .import_plan import ImportPlan
 from .instance_loaders import BaseInstanceLoader
@@ -530,7 +530,7 @@ class ResourceImportMixin:
         """Insert the queued new instances with one ``bulk_create``."""
         self._flush(
             self.create_instances,
-            lambda objs: self._meta.model.objects.bulk_create(objs, batch_size=batch_size),
+            lambda objs: self._write_bulk_create(objs, batch_size),
             using_transactions,
             dry_run,
             raise_errors,
@@ -554,6 +554,12 @@ class ResourceImportMixin:
             raise_errors,
             result,
         )
+
+    def _write_bulk_create(self, objs: list, batch_size: int | None) -> None:
+        """``bulk_create()``'s inserts, as one prepared statement per batch where that writes
+        exactly the same (see :mod:`import_export.bulk_writes`), else Django's."""
+        if not fast_bulk_create(self._meta.model, objs, batch_size):
+            self._meta.model.objects.bulk_create(objs, batch_size=batch_size)
 
     def _write_bulk_update(self, objs: list, batch_size: int | None) -> None:
         """``bulk_update()``'s writes, sent as one prepared statement per batch where that
@@ -1044,8 +1050,13 @@ class ResourceImportMixin:
             if len(getattr(self, queue_name)) < batch_size:
                 continue
             extra = {"batch_size": batch_size} if takes_batch_size else {}
+            written = list(getattr(self, queue_name))
             with _atomic(using_transactions, using=alias):
                 write(using_transactions, dry_run, raise_errors, result=result, **extra)
+            plan = self.__dict__.get("_import_plan")
+            if plan is not None:
+                # Rows of the current batch read before this write must not trust that read.
+                plan.forget_written(written)
 
     def _flush_leftovers(self, result, dry_run, raise_errors, using_transactions) -> None:
         """Write what the queues still hold after the last row, in one transaction block."""
