@@ -190,6 +190,44 @@ def format_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def format_rst(results: list[dict], notes: list[str]) -> str:
+    """The same table as reStructuredText (for ``docs/import_benchmark_table.rst``)."""
+    header = [
+        "rows",
+        "format",
+        "target",
+        "mode",
+        "engine",
+        "rows/s",
+        "peak growth (MB)",
+        "reads / 1k rows",
+        "writes / 1k rows",
+        "savepoint stmts / 1k rows",
+    ]
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    rows = [header] + [
+        [
+            f"{r['rows']:,}",
+            r["format"],
+            r["target"],
+            r["mode"],
+            r["engine"],
+            f"{r['rows_per_s']:,}",
+            str(r["growth_mb"]),
+            str(r["per_1000"]["read"]),
+            str(r["per_1000"]["write"]),
+            str(r["per_1000"]["savepoint"]),
+        ]
+        for r in results
+    ]
+    for row in rows:
+        lines.append(f"   * - {row[0]}")
+        lines.extend(f"     - {cell}" for cell in row[1:])
+    lines.append("")
+    lines.extend(f"* {note}" for note in notes)
+    return "\n".join(lines) + "\n"
+
+
 def summarise(results: list[dict]) -> list[str]:
     """The fork against upstream, case by case, next to the issue's targets."""
     notes = []
@@ -220,6 +258,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--formats", default="csv,json")
     parser.add_argument("--modes", default="default,bulk")
     parser.add_argument("--targets", default="new,update")
+    parser.add_argument("--rst", help="also write the table as reStructuredText to this file")
+    parser.add_argument(
+        "--results",
+        help="read the JSON lines of an earlier run (its stderr) instead of running the cases",
+    )
     parser.add_argument(
         "--upstream-python",
         help="python of a virtualenv with upstream django-import-export installed: adds the "
@@ -235,6 +278,21 @@ def main(argv: list[str]) -> int:
         export_file(file_format, Path(db), Path(data))
         return 0
 
+    if args.results:
+        results = [json.loads(line) for line in open(args.results) if line.startswith("{")]
+    else:
+        results = run_cases(args)
+    print(format_table(results))
+    print()
+    notes = summarise(results)
+    for note in notes:
+        print("- " + note)
+    if args.rst:
+        Path(args.rst).write_text(format_rst(results, notes), encoding="utf-8")
+    return 0
+
+
+def run_cases(args) -> list[dict]:
     engines = ["fork"] + (["upstream"] if args.upstream_python else [])
     results = []
     for rows in [int(s) for s in args.sizes.split(",")]:
@@ -245,11 +303,7 @@ def main(argv: list[str]) -> int:
                         r = measure(engine, target, mode, file_format, rows, args.upstream_python)
                         print(json.dumps(r), file=sys.stderr, flush=True)
                         results.append(r)
-    print(format_table(results))
-    print()
-    for note in summarise(results):
-        print("- " + note)
-    return 0
+    return results
 
 
 if __name__ == "__main__":

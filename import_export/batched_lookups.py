@@ -32,6 +32,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections, models
+from django.db.models import QuerySet
 
 from . import widgets
 from .fields import Field
@@ -132,6 +133,8 @@ def instance_batching_blocker(resource: Any, loader: Any) -> str | None:
     for name in ("get_instance", "get_queryset", "_id_fields"):
         if _overrides(loader, ModelInstanceLoader, name):
             return f"the instance loader overrides {name}()"
+    if not isinstance(loader.get_queryset(), QuerySet):
+        return "the queryset is not a QuerySet (e.g. a replaced manager)"
     id_fields = loader._id_fields()
     if not id_fields:
         return "an import_id_fields name is not a resource field"
@@ -245,6 +248,15 @@ class BatchedInstanceLoader:
         """Answer nothing from the current batch: every row uses the wrapped loader."""
         self._found, self._queried, self._used, self._row_keys = {}, set(), set(), {}
 
+    def forget_instances(self, instances: Iterable[Any]) -> None:
+        """Written since the batch was read (a bulk flush): their keys go to the per-row
+        lookup, which sees what was written."""
+        for instance in instances:
+            try:
+                self._used.add(self._key_of_instance(instance))
+            except _Unresolved:
+                continue
+
     def _key_of_instance(self, instance: Any) -> tuple:
         return tuple(
             _comparable(key_field, getattr(instance, attname))
@@ -305,6 +317,8 @@ def relation_batching_blocker(resource: Any, field: Any) -> str | None:
             return "natural foreign keys"
     else:
         return "not a relation widget"
+    if not isinstance(widget.model._default_manager.all(), QuerySet):
+        return "the related model's manager does not give a QuerySet"
     if widget.model is resource._meta.model:
         return "a relation to the imported model itself (rows may create what later rows name)"
     try:

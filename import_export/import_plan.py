@@ -92,7 +92,10 @@ class ImportPlan:
     @classmethod
     def build(cls, resource: Any, loader: Any, using_transactions: bool) -> ImportPlan:
         meta = resource._meta
-        fields_list = list(resource.get_import_fields())
+        stable = not _overrides(resource, "get_import_fields")
+        # An overridden get_import_fields() is left to be called where upstream calls it; the
+        # plan then decides from every declared field, a superset of what any row imports.
+        fields_list = list(resource.get_import_fields() if stable else resource.fields.values())
         m2m = [f for f in fields_list if isinstance(f.widget, widgets.ManyToManyWidget)]
         plain = [f for f in fields_list if f not in m2m]
         batched = bool(getattr(meta, "batch_import_lookups", True))
@@ -107,7 +110,7 @@ class ImportPlan:
             relations = cls._relations(resource, fields_list, reasons)
         return cls(
             fields=fields_list,
-            fields_are_stable=not _overrides(resource, "get_import_fields"),
+            fields_are_stable=stable,
             plain_fields=plain,
             m2m_fields=m2m,
             batched=batched,
@@ -203,6 +206,11 @@ class ImportPlan:
             self.relations.forget()
         if isinstance(self.instance_loader, BatchedInstanceLoader):
             self.instance_loader.forget()
+
+    def forget_written(self, instances: Sequence[Any]) -> None:
+        """Instances a bulk write changed after the current batch was read."""
+        if isinstance(self.instance_loader, BatchedInstanceLoader):
+            self.instance_loader.forget_instances(instances)
 
     def relations_installed(self):
         """A context in which the batched relation widgets answer from the prefetched batch."""

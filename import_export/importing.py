@@ -31,7 +31,7 @@ from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
 
 from . import exceptions, field_constraints
-from .bulk_writes import fast_bulk_update
+from .bulk_writes import fast_bulk_create, fast_bulk_update
 from .db_errors import locate_save_error
 from .diff import Diff, LazyDiff
 from .error_text import shorten, shorten_validation_error
@@ -524,7 +524,7 @@ class ResourceImportMixin:
         """Insert the queued new instances with one ``bulk_create``."""
         self._flush(
             self.create_instances,
-            lambda objs: self._meta.model.objects.bulk_create(objs, batch_size=batch_size),
+            lambda objs: self._write_bulk_create(objs, batch_size),
             using_transactions,
             dry_run,
             raise_errors,
@@ -548,6 +548,12 @@ class ResourceImportMixin:
             raise_errors,
             result,
         )
+
+    def _write_bulk_create(self, objs: list, batch_size: int | None) -> None:
+        """``bulk_create()``'s inserts, as one prepared statement per batch where that writes
+        exactly the same (see :mod:`import_export.bulk_writes`), else Django's."""
+        if not fast_bulk_create(self._meta.model, objs, batch_size):
+            self._meta.model.objects.bulk_create(objs, batch_size=batch_size)
 
     def _write_bulk_update(self, objs: list, batch_size: int | None) -> None:
         """``bulk_update()``'s writes, sent as one prepared statement per batch where that
@@ -1049,8 +1055,13 @@ class ResourceImportMixin:
             if len(getattr(self, queue_name)) < batch_size:
                 continue
             extra = {"batch_size": batch_size} if takes_batch_size else {}
+            written = list(getattr(self, queue_name))
             with _atomic(using_transactions, using=alias):
                 write(using_transactions, dry_run, raise_errors, result=result, **extra)
+            plan = self.__dict__.get("_import_plan")
+            if plan is not None:
+                # Rows of the current batch read before this write must not trust that read.
+                plan.forget_written(written)
 
     def _flush_leftovers(self, result, dry_run, raise_errors, using_transactions) -> None:
         """Write what the queues still hold after the last row, in one transaction block."""

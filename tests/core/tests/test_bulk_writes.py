@@ -10,7 +10,7 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from core.models import Author, Book, PulpContent, PulpPackage
-from import_export.bulk_writes import fast_bulk_update
+from import_export.bulk_writes import fast_bulk_create, fast_bulk_update
 
 FIELDS = ["name", "author", "price", "published"]
 
@@ -79,3 +79,39 @@ class FastBulkUpdateTest(TestCase):
         self.assertEqual(
             (stored.pulp_labels, stored.upstream_id), (content.pulp_labels, content.upstream_id)
         )
+
+
+class FastBulkCreateTest(TestCase):
+    def _books(self):
+        author = Author.objects.get_or_create(pk=7, name="a")[0]
+        return [
+            Book(pk=100 + i, name=f"b{i}", author=author if i % 2 else None, price=Decimal(i))
+            for i in range(5)
+        ]
+
+    def test_inserts_what_bulk_create_inserts(self):
+        with transaction.atomic():
+            Book.objects.bulk_create(self._books(), batch_size=2)
+            expected = _state()
+            transaction.set_rollback(True)
+        books = self._books()
+        with CaptureQueriesContext(connection) as queries:
+            self.assertTrue(fast_bulk_create(Book, books, batch_size=2))
+        self.assertEqual(_state(), expected)
+        self.assertEqual(len([q for q in queries if "INSERT" in q["sql"]]), 3)
+        self.assertEqual({(b._state.adding, b._state.db) for b in books}, {(False, "default")})
+
+    def test_declines_objects_without_a_key_and_inherited_models(self):
+        self.assertFalse(fast_bulk_create(Book, [Book(name="no key")], None))
+        package = PulpPackage(name="p", version="1")
+        self.assertFalse(fast_bulk_create(PulpPackage, [package], None))
+        self.assertFalse(Book.objects.exists())
+
+    def test_a_duplicate_key_fails_the_batch_as_bulk_create_does(self):
+        from django.db import IntegrityError
+
+        books = self._books()
+        books[1].pk = books[0].pk
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            fast_bulk_create(Book, books, None)
+        self.assertFalse(Book.objects.exists())
