@@ -444,8 +444,19 @@ class ResourceImportMixin:
         constraints.check_storable(instance)
 
     def _field_constraints(self) -> field_constraints.FieldConstraints:
-        """The model-field checks for this resource's fields, built once and cached."""
-        return field_constraints.constraints_for(self._meta.model, self.fields)
+        """The model-field checks for this resource's fields, built once and cached.
+
+        Remembered on the instance for as long as it has the same field objects, so a row
+        costs one tuple comparison; :func:`~import_export.field_constraints.constraints_for`
+        shares the checks between instances of the same resource.
+        """
+        current = tuple(self.fields.values())
+        remembered = self.__dict__.get("_field_constraints_memo")
+        if remembered is not None and remembered[0] == current:
+            return remembered[1]
+        constraints = field_constraints.constraints_for(self._meta.model, self.fields)
+        self.__dict__["_field_constraints_memo"] = (current, constraints)
+        return constraints
 
     def _text_length_errors(self, instance: Any) -> dict[str, ValidationError]:
         """Validation errors Django's own save would raise for the row's values (a bad UUID).

@@ -279,6 +279,19 @@ def test_the_checker_is_built_once_per_model_and_field_set():
     assert PulpContentResource()._field_constraints() is not first
 
 
+def test_the_checker_follows_a_change_of_the_resources_fields():
+    from import_export.fields import Field
+
+    resource = PulpContentResource()
+    before = resource._field_constraints()
+    assert resource._field_constraints() is before
+    resource.fields["pulp_type"] = Field(attribute="pulp_type", column_name="type", readonly=True)
+    after = resource._field_constraints()
+    assert after is not before
+    del resource.fields["pulp_type"]
+    assert resource._field_constraints() is not after
+
+
 def test_the_checker_needs_no_query_per_row():
     from django.db import connection
 
