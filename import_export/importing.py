@@ -424,9 +424,9 @@ class ResourceImportMixin:
         ``clean_model_instances`` is set, those of the model's ``full_clean()``.
 
         Fields that already failed conversion are excluded from ``full_clean()`` so that each
-        bad cell is reported once, with the clearer conversion message. A value its column
-        cannot store raises :class:`~import_export.field_constraints.FieldConstraintError`
-        (a row error) after that; see :mod:`import_export.field_constraints`.
+        bad cell is reported once, with the clearer conversion message. Values their column
+        cannot store are checked after this, on the row's columns only (see
+        :mod:`import_export.field_constraints`).
         """
         errors = dict(import_validation_errors or {})
         constraints = self._field_constraints()
@@ -441,7 +441,6 @@ class ResourceImportMixin:
                 errors.setdefault(name, error)
         if errors:
             raise ValidationError(errors)
-        constraints.check_storable(instance)
 
     def _field_constraints(self) -> field_constraints.FieldConstraints:
         """The model-field checks for this resource's fields, built once and cached.
@@ -719,11 +718,9 @@ class ResourceImportMixin:
 
     def _validate_and_write(self, instance, new, row, conversion_errors, kwargs) -> None:
         # validate_instance raises when anything is wrong, so nothing below runs for a bad row.
-        try:
-            self.validate_instance(instance, conversion_errors)
-        except field_constraints.FieldConstraintError as error:
-            error.use_cell_of(row)
-            raise
+        self.validate_instance(instance, conversion_errors)
+        # Only the row's own cells: a value it does not touch is what the database already holds.
+        self._field_constraints().check_storable(instance, row)
         self.save_instance(instance, new, row, **kwargs)
         self.save_m2m(instance, row, **kwargs)
 

@@ -129,6 +129,22 @@ def test_text_length_is_checked_in_bulk_mode_too(existing):
     assert stored() == existing
 
 
+def test_a_column_the_file_does_not_have_is_not_checked():
+    """An update leaves the other columns as the database holds them, whatever they hold."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite can hold the over-long value this needs")
+    (legacy,) = NullableTypes.objects.bulk_create([NullableTypes(char="x" * 30, ip="junk")])
+    update = tablib.Dataset([legacy.pk, "new text"], headers=["id", "text"])
+    result = NullableTypesResource().import_data(update, raise_errors=True)
+    assert result.totals["update"] == 1
+    # The control: a file that does bring the column has it checked.
+    again = tablib.Dataset([legacy.pk, "x" * 30], headers=["id", "char"])
+    number, error = only_row_error(NullableTypesResource().import_data(again))
+    assert (number, error.column) == (1, "char")
+
+
 def test_the_first_bad_value_of_a_row_is_named(existing):
     dataset = tablib.Dataset(["", "x" * 21, "not an ip"], headers=["id", "char", "ip"])
     number, error = only_row_error(NullableTypesResource().import_data(dataset))
