@@ -38,9 +38,10 @@ BOOKS = [
     ["", "The Dispossessed", LE_GUIN, "ulg@example.com", "1974-05-01", "9.20"],
     ["", "Mort", PRATCHETT, "tp@example.com", "1987-11-12", "6.00"],
 ]
-#: The row made bad in the first upload (1-based among the data rows) and its bad price.
+#: The row made bad in the first upload (1-based among the data rows) and its bad date (a bad
+#: date is a validation error; a bad number would be a row error, as in upstream).
 BAD_ROW_NUMBER = 3
-BAD_PRICE = "seven-ish"
+BAD_DATE = "2021-02-30"
 #: The change list narrowing used for the export: author filter plus a search term.
 SEARCH_TERM = "The"
 LEFT_OUT_COLUMN = "author_email"
@@ -54,9 +55,9 @@ def books_csv(rows: list[list[str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def with_bad_price(rows: list[list[str]]) -> list[list[str]]:
+def with_bad_date(rows: list[list[str]]) -> list[list[str]]:
     broken = [list(row) for row in rows]
-    broken[BAD_ROW_NUMBER - 1][HEADERS.index("price")] = BAD_PRICE
+    broken[BAD_ROW_NUMBER - 1][HEADERS.index("published")] = BAD_DATE
     return broken
 
 
@@ -114,17 +115,17 @@ def test_import_with_an_error_then_fixed_then_export_filtered_csv(
     page.click("a.import_link")
     expect(page).to_have_url(f"{base_url}/admin/core/book/import/")
 
-    # First upload: one row has a price that is not a number. Nothing is imported, and the
+    # First upload: one row has a date that does not exist. Nothing is imported, and the
     # page names the row, the column and the value.
-    upload_books(page, books_csv(with_bad_price(BOOKS)))
+    upload_books(page, books_csv(with_bad_date(BOOKS)))
     invalid = page.locator("table.validation-errors tbody tr")
     expect(invalid).to_have_count(1)
     expect(invalid.locator("td.row-number")).to_have_text(str(BAD_ROW_NUMBER))
-    expect(invalid.locator(".validation-error-field-label")).to_have_text("price")
+    expect(invalid.locator(".validation-error-field-label")).to_have_text("published")
     # The field messages are shown in the row (hovering, as a person would, must not hide them).
     invalid.locator("td.errors").hover()
     expect(invalid.locator(".validation-error-container")).to_have_css("opacity", "1")
-    expect(invalid.locator(".validation-error-list")).to_contain_text(f"'{BAD_PRICE}'")
+    expect(invalid.locator(".validation-error-list")).to_contain_text(f"'{BAD_DATE}'")
     expect(page.locator("#confirm-import-form")).to_have_count(0)
     assert Book.objects.count() == 0
 
