@@ -24,9 +24,10 @@ same on every database, the one upstream has on PostgreSQL, without the cost of 
 * **Choices are not checked**: upstream checks them only in ``full_clean()``
   (``clean_model_instances``), and so does this fork.
 
-Nothing here queries the database or depends on the row; :func:`constraints_for` builds the
-checks for a model and a set of field names once and caches them, so an import plan can hold
-the result for the whole import.
+Only the columns a row has are checked for storage: a field the row does not set keeps what
+the database already holds.  Nothing here queries the database; :func:`constraints_for` builds
+the checks for a model and a set of fields once and caches them, so an import plan can hold the
+result for the whole import.
 """
 
 from __future__ import annotations
@@ -64,11 +65,6 @@ class FieldConstraintError(DataError):
         self.validation_error = error
         super().__init__(" ".join(error.messages))
         setattr(self, FAILED_CELL_ATTRIBUTE, (column, value))
-
-    def use_cell_of(self, row: Mapping) -> None:
-        """Name the row's raw cell (what the user's file holds) instead of the converted value."""
-        if self.column in row:
-            setattr(self, FAILED_CELL_ATTRIBUTE, (self.column, row[self.column]))
 
 
 #: A check returns None when the value is acceptable, else the ValidationError describing it.
@@ -125,16 +121,20 @@ class FieldConstraints:
                 errors[check.name] = error
         return errors
 
-    def check_storable(self, instance: Any, exclude: Iterable[str] = ()) -> None:
-        """Raise :class:`FieldConstraintError` for the first value its column cannot store."""
-        skipped = set(exclude)
+    def check_storable(self, instance: Any, row: Mapping | None = None) -> None:
+        """Raise :class:`FieldConstraintError` for the first value its column cannot store.
+
+        With ``row``, only fields whose column the row has are checked (a field the row does
+        not set holds what the database already has), and the error names the row's raw cell.
+        """
         for check in self._checks:
-            if check.storage_check is None or check.name in skipped:
+            if check.storage_check is None or (row is not None and check.column not in row):
                 continue
             value = getattr(instance, check.attname, None)
             error = _run(check.storage_check, value)
             if error is not None:
-                raise FieldConstraintError(check.name, check.column, value, error)
+                cell = value if row is None else row[check.column]
+                raise FieldConstraintError(check.name, check.column, cell, error)
 
 
 def _run(check: Check, value: Any) -> ValidationError | None:

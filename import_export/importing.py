@@ -447,9 +447,9 @@ class ResourceImportMixin:
         ``clean_model_instances`` is set, those of the model's ``full_clean()``.
 
         Fields that already failed conversion are excluded from ``full_clean()`` so that each
-        bad cell is reported once, with the clearer conversion message. A value its column
-        cannot store raises :class:`~import_export.field_constraints.FieldConstraintError`
-        (a row error) after that; see :mod:`import_export.field_constraints`.
+        bad cell is reported once, with the clearer conversion message. Values their column
+        cannot store are checked after this, on the row's columns only (see
+        :mod:`import_export.field_constraints`).
         """
         errors = dict(import_validation_errors or {})
         constraints = self._field_constraints()
@@ -464,11 +464,21 @@ class ResourceImportMixin:
                 errors.setdefault(name, error)
         if errors:
             raise ValidationError(errors)
-        constraints.check_storable(instance)
 
     def _field_constraints(self) -> field_constraints.FieldConstraints:
-        """The model-field checks for this resource's fields, built once and cached."""
-        return field_constraints.constraints_for(self._meta.model, self.fields)
+        """The model-field checks for this resource's fields, built once and cached.
+
+        Remembered on the instance for as long as it has the same field objects, so a row
+        costs one tuple comparison; :func:`~import_export.field_constraints.constraints_for`
+        shares the checks between instances of the same resource.
+        """
+        current = tuple(self.fields.values())
+        remembered = self.__dict__.get("_field_constraints_memo")
+        if remembered is not None and remembered[0] == current:
+            return remembered[1]
+        constraints = field_constraints.constraints_for(self._meta.model, self.fields)
+        self.__dict__["_field_constraints_memo"] = (current, constraints)
+        return constraints
 
     def _text_length_errors(self, instance: Any) -> dict[str, ValidationError]:
         """Validation errors Django's own save would raise for the row's values (a bad UUID).
@@ -770,11 +780,9 @@ class ResourceImportMixin:
 
     def _validate_and_write(self, instance, new, row, conversion_errors, kwargs) -> None:
         # validate_instance raises when anything is wrong, so nothing below runs for a bad row.
-        try:
-            self.validate_instance(instance, conversion_errors)
-        except field_constraints.FieldConstraintError as error:
-            error.use_cell_of(row)
-            raise
+        self.validate_instance(instance, conversion_errors)
+        # Only the row's own cells: a value it does not touch is what the database already holds.
+        self._field_constraints().check_storable(instance, row)
         try:
             self.save_instance(instance, new, row, **kwargs)
         except (DatabaseError, OverflowError, ValidationError) as error:

@@ -131,6 +131,22 @@ def test_text_length_is_checked_in_bulk_mode_too(existing):
     assert stored() == existing
 
 
+def test_a_column_the_file_does_not_have_is_not_checked():
+    """An update leaves the other columns as the database holds them, whatever they hold."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite can hold the over-long value this needs")
+    (legacy,) = NullableTypes.objects.bulk_create([NullableTypes(char="x" * 30, ip="junk")])
+    update = tablib.Dataset([legacy.pk, "new text"], headers=["id", "text"])
+    result = NullableTypesResource().import_data(update, raise_errors=True)
+    assert result.totals["update"] == 1
+    # The control: a file that does bring the column has it checked.
+    again = tablib.Dataset([legacy.pk, "x" * 30], headers=["id", "char"])
+    number, error = only_row_error(NullableTypesResource().import_data(again))
+    assert (number, error.column) == (1, "char")
+
+
 def test_the_first_bad_value_of_a_row_is_named(existing):
     dataset = tablib.Dataset(["", "x" * 21, "not an ip"], headers=["id", "char", "ip"])
     number, error = only_row_error(NullableTypesResource().import_data(dataset))
@@ -279,6 +295,19 @@ def test_the_checker_is_built_once_per_model_and_field_set():
     first = NullableTypesResource()._field_constraints()
     assert NullableTypesResource()._field_constraints() is first
     assert PulpContentResource()._field_constraints() is not first
+
+
+def test_the_checker_follows_a_change_of_the_resources_fields():
+    from import_export.fields import Field
+
+    resource = PulpContentResource()
+    before = resource._field_constraints()
+    assert resource._field_constraints() is before
+    resource.fields["pulp_type"] = Field(attribute="pulp_type", column_name="type", readonly=True)
+    after = resource._field_constraints()
+    assert after is not before
+    del resource.fields["pulp_type"]
+    assert resource._field_constraints() is not after
 
 
 def test_the_checker_needs_no_query_per_row():
