@@ -651,7 +651,8 @@ class ImportMixin(BaseImportMixin, ImportExportMixinBase):
         if isinstance(exc, ImportLimitExceeded):
             form.add_error("import_file", str(exc))  # names the limit, quotes nothing
         else:
-            self.add_data_read_fail_error_to_form(form, exc)
+            # Name the parser's own error (UnicodeDecodeError...), as the classic path does.
+            self.add_data_read_fail_error_to_form(form, exc.__cause__ or exc)
 
     def _stream_confirm(self, request, confirm_form, tmp_storage, input_format, **kwargs):
         """Import the stored upload for real as a stream; the result, or ``None`` with the

@@ -40,6 +40,10 @@ DEFAULT_MAX_SIZE = 4 * 1024**3
 
 #: Bytes (or characters) asked of the source file per read.
 READ_CHUNK = 64 * 1024
+#: The longest physical line a text reader holds while waiting for its end: a file of one
+#: endless line would otherwise be held whole (the csv module's default field limit is 131,072
+#: characters, so no importable line comes near it).
+MAX_LINE_LENGTH = 16 * 1024 * 1024
 
 
 class StreamReadError(StreamingError, ValueError):
@@ -198,6 +202,11 @@ def text_lines(chunks: Iterator[str]) -> Iterator[str]:
     for chunk in chunks:
         lines = io.StringIO(pending + chunk, newline="").readlines()
         pending = "" if lines[-1].endswith("\n") else lines.pop()
+        if len(pending) > MAX_LINE_LENGTH:
+            raise StreamReadError(
+                f"The file has a line longer than {MAX_LINE_LENGTH:,} characters; it is not "
+                "a file of rows (or its line breaks are not \\n, \\r\\n or \\r)."
+            )
         yield from lines
     if pending:
         yield pending

@@ -153,3 +153,9 @@ def test_the_one_step_import_rolls_back_a_file_with_an_invalid_row(admin_client)
     assert [row.number for row in response.context["result"].invalid_rows] == [1100]
     assert Book.objects.count() == 0
     assert not LogEntry.objects.exists()
+
+
+def test_a_file_in_the_wrong_encoding_names_the_decoding_error(admin_client):
+    response = post_upload(admin_client, "id,name,price\r\n,Caf\xe9,1\r\n".encode("cp1252"))
+    (message,) = response.context["form"].errors["import_file"]
+    assert "'UnicodeDecodeError' encountered while trying to read file" in message

@@ -392,3 +392,13 @@ def test_books_are_the_same_as_with_import_data():
     assert list(Book.objects.values_list("name", "price")) == [
         ('quoted, "name"\nwith a line break', __import__("decimal").Decimal("1.50"))
     ]
+
+
+def test_a_file_of_one_endless_line_is_refused_without_holding_it(monkeypatch):
+    from import_export.formats.streaming import reading
+
+    monkeypatch.setattr(reading, "MAX_LINE_LENGTH", 100_000)
+    data = io.BytesIO(b"id,name\r\n" + b"x" * 300_000)
+    with pytest.raises(StreamReadError, match="line longer than 100,000 characters"):
+        CategoryResource().import_from_stream("csv", data)
+    assert data.tell() < 250_000  # stopped reading soon after the limit
