@@ -1,4 +1,4 @@
-"""Admin log entries of an import, through upstream's private method chain.
+"""Admin methods that downstream packages copy by reference: the log entries chain, the forms.
 
 Packages built on django-import-export copy ``generate_log_entries``, ``_log_actions``,
 ``_create_log_entries`` and ``_create_log_entry`` onto admin classes of their own (which do not
@@ -12,11 +12,13 @@ import tablib
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory, override_settings
 
 from core.models import Author
-from import_export import resources
+from import_export import mixins, resources
 from import_export.admin import ImportMixin
+from import_export.forms import ConfirmImportForm, ImportForm
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +138,42 @@ def test_create_log_entry_with_no_rows_writes_nothing(request_by_admin):
 def test_skip_admin_log_setting_writes_nothing(import_result, request_by_admin):
     Borrowing().generate_log_entries(import_result, request_by_admin)
     assert logged() == []
+
+
+class BorrowingImportAdmin(mixins.BaseImportMixin, admin.ModelAdmin):
+    """As django-import-export-extensions' Celery admin: the form steps copied, not inherited."""
+
+    import_form_class = ImportForm
+    confirm_form_class = ConfirmImportForm
+    skip_admin_log = None
+    has_import_permission = ImportMixin.has_import_permission
+    create_import_form = ImportMixin.create_import_form
+    get_import_form_class = ImportMixin.get_import_form_class
+    get_import_form_kwargs = ImportMixin.get_import_form_kwargs
+    get_import_form_initial = ImportMixin.get_import_form_initial
+    create_confirm_form = ImportMixin.create_confirm_form
+    get_confirm_form_class = ImportMixin.get_confirm_form_class
+    get_confirm_form_kwargs = ImportMixin.get_confirm_form_kwargs
+    get_confirm_form_initial = ImportMixin.get_confirm_form_initial
+
+
+def test_form_steps_work_when_copied_onto_a_class_without_import_mixin(request_by_admin):
+    target = BorrowingImportAdmin(Author, admin.AdminSite())
+    request_by_admin.user.is_superuser = True
+    assert target.has_import_permission(request_by_admin)
+    upload = RequestFactory().post(
+        "/",
+        {"format": "0", "resource": "0", "import_file": SimpleUploadedFile("a.csv", b"name\nx\n")},
+    )
+    upload.user = request_by_admin.user
+    form = target.create_import_form(upload)
+    assert type(form) is ImportForm
+    assert form.is_valid(), form.errors
+    confirm_post = RequestFactory().post(
+        "/", {"import_file_name": "abc", "original_file_name": "a.csv", "format": "0"}
+    )
+    confirm_post.user = request_by_admin.user
+    confirm = target.create_confirm_form(confirm_post)
+    assert type(confirm) is ConfirmImportForm
+    assert confirm.is_valid(), confirm.errors
+    assert confirm.cleaned_data["import_file_name"] == "abc"
