@@ -32,10 +32,12 @@ IMPORT_TIMEOUT_MS = 300_000
 
 
 def books_csv(bad=()) -> bytes:
-    lines = ["id,name,price"]
+    # A date that does not parse is a validation error (an invalid row), as upstream; text in
+    # a number column would fail the row instead.
+    lines = ["id,name,published"]
     for number in range(1, ROWS + 1):
-        price = "seven-ish" if number in bad else f"{number % 90 + 1}.50"
-        lines.append(f",Streamed book {number},{price}")
+        published = "some day" if number in bad else f"2024-01-{number % 28 + 1:02d}"
+        lines.append(f",Streamed book {number},{published}")
     return ("\n".join(lines) + "\n").encode()
 
 
