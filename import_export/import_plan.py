@@ -91,6 +91,7 @@ class ImportPlan:
 
     @classmethod
     def build(cls, resource: Any, loader: Any, using_transactions: bool) -> ImportPlan:
+        """The plan for one import of ``resource``, whose rows ``loader`` looks up."""
         meta = resource._meta
         stable = not _overrides(resource, "get_import_fields")
         # An overridden get_import_fields() is left to be called where upstream calls it; the
@@ -101,10 +102,10 @@ class ImportPlan:
         batched = bool(getattr(meta, "batch_import_lookups", True))
         reasons: dict[str, str] = {}
         instance_loader, relations = loader, None
+        diff_state = cls._diff_state(resource, batched, fields_list, m2m)
         if not batched:
             reasons["*"] = "Meta.batch_import_lookups is False"
         else:
-            diff_state = cls._diff_state(resource, batched, fields_list, m2m)
             related = [f.name for f in diff_state.diff_relations] if diff_state is not None else []
             instance_loader = cls._instance_loader(resource, loader, reasons, related)
             relations = cls._relations(resource, fields_list, reasons)
@@ -118,7 +119,7 @@ class ImportPlan:
             instance_loader=instance_loader,
             relations=relations,
             row_savepoint=cls._needs_row_savepoint(resource, batched, m2m, using_transactions),
-            diff_state=cls._diff_state(resource, batched, fields_list, m2m),
+            diff_state=diff_state,
             per_row_reasons=reasons,
         )
 

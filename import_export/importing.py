@@ -945,7 +945,10 @@ class ResourceImportMixin:
         if not plan.batched:
             return
         try:
-            plan.prefetch([row for _, _, row in batch])
+            # Where rows need savepoints (a failed statement aborts the transaction), so do
+            # the batch's reads: a failed read must not break the rows that follow.
+            with _atomic(plan.row_savepoint, using=self.get_db_connection_name()):
+                plan.prefetch([row for _, _, row in batch])
         except Exception:
             _log().debug("batched lookups failed; this batch looks up row by row", exc_info=True)
             plan.forget_batch()
