@@ -13,6 +13,14 @@
 #                     lets repeated runs skip the dependency install
 #   --version X       upstream version to test against (default 4.4.3)
 #   --timeout SECS    time limit for one test module (default 600)
+#   --postgresql      run against PostgreSQL instead of SQLite: the server is the one our own
+#                     suite uses, IMPORT_EXPORT_TEST_PG_HOST (required) and _PORT (5432), _USER
+#                     (postgres), _PASSWORD, handed to upstream's settings as their
+#                     IMPORT_EXPORT_TEST_TYPE=postgres and IMPORT_EXPORT_POSTGRESQL_* variables.
+#                     A shim (scripts/upstream_compat_pg_settings.py) takes the host from
+#                     IMPORT_EXPORT_TEST_PG_HOST (upstream hard-codes localhost) and gives the
+#                     run a test database of its own, test_upstream_compat_<pid>, dropped at the
+#                     end, so concurrent runs and other suites do not clash
 #   PATTERN           only run modules whose dotted name contains PATTERN (e.g. test_widgets)
 # Environment: PYTHON selects the interpreter that creates the virtualenv (default python3).
 #
@@ -26,6 +34,8 @@ UPSTREAM_VERSION="4.4.3"
 KEEP=0
 VENV=""
 TIMEOUT=600
+POSTGRESQL=0
+PG_READY=0  # set once the server answered; from then on the exit drops the test database
 PATTERNS=()
 
 while [[ $# -gt 0 ]]; do
@@ -35,15 +45,26 @@ while [[ $# -gt 0 ]]; do
         --venv) VENV="$2"; shift ;;
         --version) UPSTREAM_VERSION="$2"; shift ;;
         --timeout) TIMEOUT="$2"; shift ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --postgresql) POSTGRESQL=1 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
         -*) echo "unknown option: $1" >&2; exit 2 ;;
         *) PATTERNS+=("$1") ;;
     esac
     shift
 done
 
+if [[ "$POSTGRESQL" == 1 && -z "${IMPORT_EXPORT_TEST_PG_HOST:-}" ]]; then
+    echo "error: --postgresql needs IMPORT_EXPORT_TEST_PG_HOST (and optionally _PORT, _USER," \
+        "_PASSWORD) naming the server" >&2
+    exit 2
+fi
+
 WORK="$(mktemp -d -t ie-upstream-compat.XXXXXX)"
 cleanup() {
+    if [[ "$PG_READY" == 1 ]]; then
+        (cd "$TESTS" && "$VPY" -m upstream_compat_runner pg-drop) \
+            || echo "warning: could not drop the test database $COMPAT_PG_TEST_NAME" >&2
+    fi
     if [[ "$KEEP" == 1 ]]; then
         echo "kept: $WORK" >&2
     else
@@ -85,14 +106,15 @@ TESTS="$SRC/tests"
 # nothing can pick up upstream's import_export by accident.
 mv "$SRC/import_export" "$SRC/upstream_import_export_not_used"
 
-# --- 3. dependencies: upstream's test extras (minus what SQLite runs do not need) + ours -----
+# --- 3. dependencies: upstream's test extras (minus what our runs do not need) + ours -------
 say "installing dependencies"
 "$VPY" - "$SRC/pyproject.toml" "$REPO/setup.cfg" > "$WORK/requirements.txt" <<'PY'
 import configparser
 import sys
 import tomllib
 
-# Not needed for a SQLite run: a MySQL driver that must be compiled, coverage, version tooling.
+# Not needed for a SQLite or PostgreSQL run (psycopg stays): a MySQL driver that must be
+# compiled, coverage, version tooling.
 UNNEEDED = ("mysqlclient", "coverage", "setuptools-scm")
 
 with open(sys.argv[1], "rb") as handle:
@@ -129,6 +151,23 @@ case "$LOADED" in
 esac
 echo "Django $("$VPY" -c 'import django; print(django.get_version())'), upstream tests $UPSTREAM_VERSION"
 
+# --- 4b. the database ----------------------------------------------------------------------
+if [[ "$POSTGRESQL" == 1 ]]; then
+    # Upstream's tests/settings.py reads these names; ours are mapped onto them.
+    export IMPORT_EXPORT_TEST_TYPE=postgres
+    export IMPORT_EXPORT_POSTGRESQL_PORT="${IMPORT_EXPORT_TEST_PG_PORT:-5432}"
+    export IMPORT_EXPORT_POSTGRESQL_USER="${IMPORT_EXPORT_TEST_PG_USER:-postgres}"
+    export IMPORT_EXPORT_POSTGRESQL_PASSWORD="${IMPORT_EXPORT_TEST_PG_PASSWORD:-}"
+    # The process id keeps concurrent runs apart; every module of this run reuses the name.
+    export COMPAT_PG_TEST_NAME="test_upstream_compat_$$"
+    export DJANGO_SETTINGS_MODULE=upstream_compat_pg_settings
+    # Run from upstream's tests/ so that the shim's `from settings import *` finds theirs.
+    (cd "$TESTS" && "$VPY" -m upstream_compat_runner pg-check) || exit 1
+    PG_READY=1
+else
+    echo "SQLite, in memory (upstream's default)"
+fi
+
 # --- 5. one module at a time ---------------------------------------------------------------
 mapfile -t LABELS < <(
     cd "$TESTS" && find core/tests -name 'test_*.py' -type f | sort \
@@ -152,7 +191,8 @@ mkdir -p "$WORK/results" "$WORK/logs"
 for label in "${LABELS[@]}"; do
     say "$label"
     # `python -m django test` keeps "test" in sys.argv, which upstream's settings read to pick
-    # an in-memory SQLite database.  A failing, crashing or hanging module must not stop us.
+    # an in-memory SQLite database (when not --postgresql).  A failing, crashing or hanging
+    # module must not stop us.
     (
         cd "$TESTS"
         COMPAT_RESULT_FILE="$WORK/results/$label.json" timeout "$TIMEOUT" \

@@ -7,6 +7,9 @@ into one table.  A module whose JSON file is missing (the process crashed, a sys
 failed, the run timed out) is reported with all of its tests as errors, using a count taken by
 reading the module's source, so a broken module is never silently left out of the total.
 
+With ``--postgresql`` the script also uses ``pg-check`` (connect once before any module runs)
+and ``pg-drop`` (remove the run's test database at the end, should a module have left it).
+
 This file is used by the compatibility script only; it is not part of the package.
 """
 
@@ -182,7 +185,64 @@ def summarize(work: Path, tests_dir: Path, labels: list[str]) -> int:
     return 0
 
 
+def _postgres_server() -> tuple[dict, str]:
+    """Connection arguments for the maintenance database, and the test database's name.
+
+    Read from the Django settings in ``DJANGO_SETTINGS_MODULE`` (the ``--postgresql`` shim),
+    so the check and the clean-up address exactly the server and name the test runs use.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    server = {
+        "host": database["HOST"],
+        "port": database["PORT"] or None,
+        "user": database["USER"] or None,
+        "password": database["PASSWORD"] or None,
+        "dbname": "postgres",  # Django creates and drops its test database from here too
+    }
+    return server, database["TEST"]["NAME"]
+
+
+def postgres_check() -> int:
+    """Connect once before any module runs: a wrong host or port is a set-up error, not 700."""
+    import psycopg
+
+    server, test_name = _postgres_server()
+    try:
+        with psycopg.connect(connect_timeout=10, **server) as connection:
+            version = connection.execute("SHOW server_version").fetchone()[0]
+    except psycopg.Error as error:
+        print(f"error: cannot connect to PostgreSQL ({server['host']}:{server['port']}): {error}")
+        return 1
+    print(
+        f"PostgreSQL {version} at {server['host']}:{server['port']} as {server['user']}, "
+        f"test database {test_name}"
+    )
+    return 0
+
+
+def postgres_drop_test_database() -> int:
+    """Drop the run's test database if a module left it behind (killed by the time limit)."""
+    import psycopg
+    from psycopg import sql
+
+    server, test_name = _postgres_server()
+    with psycopg.connect(connect_timeout=10, autocommit=True, **server) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(test_name)))
+    return 0
+
+
+USAGE = """usage: upstream_compat_runner.py summarize WORK_DIR TESTS_DIR LABEL...
+       upstream_compat_runner.py pg-check | pg-drop   (settings from DJANGO_SETTINGS_MODULE)"""
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 4 or sys.argv[1] != "summarize":
-        sys.exit("usage: upstream_compat_runner.py summarize WORK_DIR TESTS_DIR LABEL...")
-    sys.exit(summarize(Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4:]))
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "summarize" and len(sys.argv) >= 4:
+        sys.exit(summarize(Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4:]))
+    if command == "pg-check" and len(sys.argv) == 2:
+        sys.exit(postgres_check())
+    if command == "pg-drop" and len(sys.argv) == 2:
+        sys.exit(postgres_drop_test_database())
+    sys.exit(USAGE)
