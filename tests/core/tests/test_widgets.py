@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models.functions import Upper
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone, translation
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -508,6 +508,11 @@ def test_datetime_render_without_time_zones_does_not_convert():
     ).map(lambda value: value.replace(microsecond=0))
 )
 def test_datetime_render_then_clean_round_trips(moment):
+    # The rendered text is local time without an offset (as upstream's), so the hour repeated
+    # when summer time ends (e.g. 2000-10-29 02:00 in Paris, 00:00 and 01:00 UTC) cannot tell
+    # which of its two moments it was; those moments are left out.
+    local = moment.astimezone(PARIS)
+    assume(local.replace(fold=0).utcoffset() == local.replace(fold=1).utcoffset())
     widget = widgets.DateTimeWidget()
     with timezone.override(PARIS):
         assert widget.clean(widget.render(moment)) == moment
