@@ -247,9 +247,17 @@ class NumberWidget(Widget):
         return _localize_number(value, kwargs)
 
     def _delocalize(self, value: Any) -> Any:
-        """Rewrite text written with the active locale's separators into Python's notation."""
+        """Rewrite text written with the active locale's separators into Python's notation.
+
+        Plain digits (with a sign) have no separator to rewrite in any locale, and they are
+        most cells of a number column: they skip the locale lookups, which cost more than the
+        rest of the conversion.
+        """
         if isinstance(value, str):
-            return sanitize_separators(value.strip())
+            text = value.strip()
+            if text.isascii() and text.lstrip("+-").isdigit():
+                return text
+            return sanitize_separators(text)
         return value
 
 

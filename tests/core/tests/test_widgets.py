@@ -942,3 +942,13 @@ def test_cached_foreign_key_by_an_annotation_of_the_queryset(tolkien):
 def test_cached_foreign_key_rejects_a_many_valued_relation(tolkien):
     with pytest.raises(WidgetError, match="many-valued"):
         widgets.CachedForeignKeyWidget(Book, "categories").clean("1")
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(text=st.from_regex(r"\A[ ]?[+-]{0,2}[0-9]{1,12}[ ]?\Z"))
+@pytest.mark.parametrize("language", ["en", "de", "fr"])
+def test_plain_digits_skip_the_locale_lookups_with_the_same_result(language, text):
+    from django.utils.formats import sanitize_separators
+
+    with translation.override(language), override_settings(USE_THOUSAND_SEPARATOR=True):
+        assert widgets.IntegerWidget()._delocalize(text) == sanitize_separators(text.strip())
