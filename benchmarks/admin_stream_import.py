@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import admin_streaming  # noqa: E402
 from benchmarks.admin_streaming import HOST, REQUEST_TIMEOUT_S, AdminClient, FormReader  # noqa: E402
-from benchmarks.common import DEFAULT_CACHE, ROOT, ensure_database  # noqa: E402
-from benchmarks.stream_import_benchmark import HEADERS, _file_row  # noqa: E402
+from benchmarks.common import DEFAULT_CACHE, ROOT, _package_row, ensure_database  # noqa: E402
+from benchmarks.stream_import_benchmark import HEADERS  # noqa: E402
 
 IMPORT_PATH = "/admin/core/package/import/"
 PROCESS_PATH = "/admin/core/package/process_import/"
@@ -84,8 +84,14 @@ class ImportServer(admin_streaming.ServerChild):
 # -- client ---------------------------------------------------------------------------------------
 
 
+def _admin_row(i: int) -> list:
+    """One package as the admin's PackageResource reads it: the repository by its name."""
+    repository_id, *rest = _package_row(i)
+    return ["", f"rhel-9-baseos-{repository_id}", *rest]
+
+
 def ensure_csv(rows: int) -> Path:
-    path = DEFAULT_CACHE / f"admin-import-{rows}.csv"
+    path = DEFAULT_CACHE / f"admin-import-named-{rows}.csv"
     if not path.exists():
         DEFAULT_CACHE.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
@@ -93,7 +99,7 @@ def ensure_csv(rows: int) -> Path:
             writer = csv.writer(handle)
             writer.writerow(HEADERS)
             for i in range(rows):
-                writer.writerow(_file_row(i))
+                writer.writerow(_admin_row(i))
         partial.rename(path)
     return path
 
