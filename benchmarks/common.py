@@ -125,3 +125,17 @@ def _package_row(i: int) -> tuple:
         1000 + i,
         1700000000 + i,
     )
+
+
+def format_table(results: list[dict]) -> str:
+    """The Markdown table of the streaming benchmarks' results (one row per case)."""
+    lines = [
+        "| format | mode | rows | seconds | rows/s | peak RSS growth (MB) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['format']} | {r['mode']} | {r['rows']:,} | {r['seconds']} | "
+            f"{r['rows_per_s']:,} | {r['growth_mb']} |"
+        )
+    return "\n".join(lines)

@@ -35,7 +35,13 @@ if UPSTREAM_CHILD:
 else:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, ensure_database, read_status_kb, reset_peak  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    ROOT,
+    ensure_database,
+    format_table,
+    read_status_kb,
+    reset_peak,
+)
 
 WARM_UP_ROWS = 200
 
@@ -171,19 +177,6 @@ def measure(mode: str, file_format: str, rows: int, upstream_python: str | None 
     command = [python, __file__, "--child", mode, file_format, str(db_path)]
     output = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT, env=env)
     return json.loads(output.stdout.strip().splitlines()[-1])
-
-
-def format_table(results: list[dict]) -> str:
-    lines = [
-        "| format | mode | rows | seconds | rows/s | peak RSS growth (MB) |",
-        "|---|---|---:|---:|---:|---:|",
-    ]
-    for r in results:
-        lines.append(
-            f"| {r['format']} | {r['mode']} | {r['rows']:,} | {r['seconds']} | "
-            f"{r['rows_per_s']:,} | {r['growth_mb']} |"
-        )
-    return "\n".join(lines)
 
 
 def summarise(results: list[dict]) -> list[str]:

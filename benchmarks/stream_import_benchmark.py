@@ -47,6 +47,7 @@ from benchmarks.common import (  # noqa: E402
     ROOT,
     _package_row,
     ensure_database,
+    format_table,
     read_status_kb,
     reset_peak,
 )
@@ -185,19 +186,6 @@ def measure(mode: str, file_format: str, rows: int, upstream_python: str | None)
             command, check=True, capture_output=True, text=True, cwd=ROOT, env=env
         )
     return json.loads(output.stdout.strip().splitlines()[-1])
-
-
-def format_table(results: list[dict]) -> str:
-    lines = [
-        "| format | mode | rows | seconds | rows/s | peak RSS growth (MB) |",
-        "|---|---|---:|---:|---:|---:|",
-    ]
-    for r in results:
-        lines.append(
-            f"| {r['format']} | {r['mode']} | {r['rows']:,} | {r['seconds']} | "
-            f"{r['rows_per_s']:,} | {r['growth_mb']} |"
-        )
-    return "\n".join(lines)
 
 
 def summarise(results: list[dict]) -> list[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import inspect
 import json
 import textwrap
@@ -107,35 +108,28 @@ def signature_gaps(
 
 
 @cache
+def _surface_script() -> types.ModuleType:
+    """``scripts/upstream_surface.py``, which recorded upstream's names: its reading of ``self.x``
+    assignments is the one the fork's classes are read with."""
+    path = Path(__file__).resolve().parents[3] / "scripts" / "upstream_surface.py"
+    spec = importlib.util.spec_from_file_location("upstream_surface_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@cache
 def _assigned_self_attributes(klass: type) -> frozenset[str]:
     """Names the methods of ``klass`` (its own body only) assign on ``self``."""
     try:
         source = textwrap.dedent(inspect.getsource(klass))
     except (OSError, TypeError):
         return frozenset()
-    names = set()
+    self_assignments = _surface_script()._self_assignments
+    names: set[str] = set()
     for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        arguments = [*node.args.posonlyargs, *node.args.args]
-        if not arguments:
-            continue
-        receiver = arguments[0].arg
-        for inner in ast.walk(node):
-            targets = []
-            if isinstance(inner, ast.Assign):
-                targets = inner.targets
-            elif isinstance(inner, ast.AnnAssign | ast.AugAssign):
-                targets = [inner.target]
-            for target in targets:
-                elements = target.elts if isinstance(target, ast.Tuple | ast.List) else [target]
-                for element in elements:
-                    if (
-                        isinstance(element, ast.Attribute)
-                        and isinstance(element.value, ast.Name)
-                        and element.value.id == receiver
-                    ):
-                        names.add(element.attr)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            names |= self_assignments(node)
     return frozenset(names)
 
 
