@@ -139,3 +139,24 @@ def format_table(results: list[dict]) -> str:
             f"{r['rows_per_s']:,} | {r['growth_mb']} |"
         )
     return "\n".join(lines)
+
+
+def streamed_cases(results: list[dict], file_format: str) -> list[dict]:
+    """The ``stream`` results of ``file_format``, smallest first."""
+    return sorted(
+        (r for r in results if r["mode"] == "stream" and r["format"] == file_format),
+        key=lambda r: r["rows"],
+    )
+
+
+def flat_growth_note(file_format: str, streamed: list[dict], target: str = "") -> str | None:
+    """How the streamed path's peak growth changes from its smallest run to its largest (the
+    flat-memory claim both streaming benchmarks check), or ``None`` with fewer than two runs."""
+    if len(streamed) < 2:
+        return None
+    small, large = streamed[0], streamed[-1]
+    ratio = large["growth_mb"] / max(small["growth_mb"], 0.1)
+    return (
+        f"{file_format}: stream growth {small['growth_mb']} MB at {small['rows']:,} rows, "
+        f"{large['growth_mb']} MB at {large['rows']:,} rows (x{ratio:.2f}{target})"
+    )

@@ -47,9 +47,11 @@ from benchmarks.common import (  # noqa: E402
     ROOT,
     _package_row,
     ensure_database,
+    flat_growth_note,
     format_table,
     read_status_kb,
     reset_peak,
+    streamed_cases,
 )
 
 WARM_UP_ROWS = 200
@@ -193,18 +195,10 @@ def summarise(results: list[dict]) -> list[str]:
     notes = []
     by_key = {(r["mode"], r["format"], r["rows"]): r for r in results}
     for file_format in sorted({r["format"] for r in results}):
-        streamed = sorted(
-            (r for r in results if r["mode"] == "stream" and r["format"] == file_format),
-            key=lambda r: r["rows"],
-        )
-        if len(streamed) >= 2:
-            small, large = streamed[0], streamed[-1]
-            ratio = large["growth_mb"] / max(small["growth_mb"], 0.1)
-            notes.append(
-                f"{file_format}: stream growth {small['growth_mb']} MB at {small['rows']:,} rows, "
-                f"{large['growth_mb']} MB at {large['rows']:,} rows (x{ratio:.2f}; target "
-                "<= 60 MB and <= x1.5)"
-            )
+        streamed = streamed_cases(results, file_format)
+        growth = flat_growth_note(file_format, streamed, target="; target <= 60 MB and <= x1.5")
+        if growth is not None:
+            notes.append(growth)
         for r in streamed:
             for other in ("batched", "upstream"):
                 base = by_key.get((other, file_format, r["rows"]))
