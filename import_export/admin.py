@@ -20,6 +20,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth import get_permission_codename
 from django.contrib.contenttypes.models import ContentType
+from django.core import signing
 from django.core.exceptions import FieldError, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -852,6 +853,44 @@ class _ExportItemsField(forms.MultipleChoiceField):
         return True
 
 
+#: Name of the hidden field carrying a "select all" selection from the action to the export view.
+SELECTION_FIELD = "export_selection"
+#: Salt of the selection's signature, so that no other signed value of the site passes for one.
+_SELECTION_SALT = "import_export.admin.export_selection"
+_SELECTION_INVALID = _(
+    "This selection cannot be exported: it was changed, or made by another user or on another "
+    "model. Select the rows again on the change list."
+)
+_SELECTION_EXPIRED = _("This selection has expired. Select the rows again on the change list.")
+
+
+def _canonical_query(query) -> str:
+    """A change list query string with its parameters in one fixed order.
+
+    The signed selection and the export form's address then compare equal whatever order the
+    browser or a proxy kept the parameters in.
+    """
+    return urlencode(sorted((name, value) for name, values in query.lists() for value in values))
+
+
+def _selection_claims(request, model) -> dict:
+    """What a "select all" selection stands for: this user, this model, this change list query."""
+    return {
+        "user": str(request.user.pk),
+        "model": model._meta.label_lower,
+        "query": _canonical_query(request.GET),
+    }
+
+
+def _selection_field() -> forms.CharField:
+    return forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+def _selects_across(request) -> bool:
+    """Whether the change list's "Select all N" was used (Django's ``select_across`` flag)."""
+    return forms.BooleanField(required=False).to_python(request.POST.get("select_across", ""))
+
+
 class ExportMixin(BaseExportMixin, ImportExportMixinBase):
     """Adds the export page to a ``ModelAdmin``; change list filters and search apply."""
 
@@ -863,6 +902,8 @@ class ExportMixin(BaseExportMixin, ImportExportMixinBase):
     to_encoding = None
     #: Form of the export page; :class:`~import_export.forms.ExportForm` has no field choice.
     export_form_class = SelectableFieldsExportForm
+    #: Seconds during which the export form of a "select all" selection may be submitted.
+    export_selection_max_age = 60 * 60
 
     def get_urls(self):
         return [
@@ -1002,13 +1043,57 @@ class ExportMixin(BaseExportMixin, ImportExportMixinBase):
         )
         if request.POST and "export_items" in request.POST:
             form.fields["export_items"] = self._export_items_field(request)
-        if form.is_valid():
+        if request.POST and SELECTION_FIELD in request.POST:
+            form.fields[SELECTION_FIELD] = _selection_field()
+        if form.is_valid() and self._check_posted_selection(request, form):
             response = self._export_posted_form(request, form, formats, queryset)
             if response is not None:
                 return response
         return self._render(
             request, self.export_template_name, self.init_request_context_data(request, form)
         )
+
+    def _check_posted_selection(self, request, form) -> bool:
+        """Whether a selection posted back by the export action may be exported now.
+
+        A selection (the action's keys or its signed "select all") is the change list's rows, so
+        the user must still be allowed to see the change list (403 otherwise). A signed
+        selection must be this user's, for this model and this change list query, and not
+        expired; if not, the form shows why and nothing is exported.
+        """
+        from_action = "export_items" in form.changed_data or SELECTION_FIELD in form.fields
+        if from_action and not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        if SELECTION_FIELD not in form.fields:
+            return True
+        error = self._selection_error(request, form.cleaned_data.get(SELECTION_FIELD) or "")
+        if error is not None:
+            form.add_error(None, error)
+            return False
+        return True
+
+    def _sign_export_selection(self, request) -> str:
+        """The token standing for "every row of this change list query" for this user.
+
+        It holds no keys, only the user, the model and the change list's query string; the
+        export view re-evaluates that query through :meth:`get_export_queryset`, so the file
+        has the rows the change list selects when the file is made, whatever their number.
+        """
+        return signing.dumps(_selection_claims(request, self.model), salt=_SELECTION_SALT)
+
+    def _selection_error(self, request, token: str):
+        """Why the signed selection ``token`` cannot be exported by this request, or ``None``."""
+        try:
+            claims = signing.loads(
+                token, salt=_SELECTION_SALT, max_age=self.export_selection_max_age
+            )
+        except signing.SignatureExpired:
+            return _SELECTION_EXPIRED
+        except signing.BadSignature:
+            return _SELECTION_INVALID
+        if claims != _selection_claims(request, self.model):
+            return _SELECTION_INVALID
+        return None
 
     def _export_posted_form(self, request, form, formats, queryset):
         """The download the valid export form asks for, or ``None`` after flashing why not.
@@ -1101,6 +1186,8 @@ class ExportActionMixin(ExportMixin):
         formats = self.get_export_formats()
         if self.is_skip_export_form_from_action_enabled():
             return self._do_file_export(formats[0](), request, queryset)
+        if _selects_across(request):
+            return self._render_export_form(request, *self._select_all_form(request, formats))
         export_items = list(queryset.values_list("pk", flat=True))
         form = self.get_export_form_class()(
             formats=formats,
@@ -1112,7 +1199,28 @@ class ExportActionMixin(ExportMixin):
             required=False,
             choices=[(str(pk), str(pk)) for pk in export_items],
         )
+        return self._render_export_form(request, form, len(export_items))
+
+    def _select_all_form(self, request, formats):
+        """The export form of a "Select all N" selection, and N.
+
+        Instead of one hidden field per row (which a large table takes past Django's
+        ``DATA_UPLOAD_MAX_NUMBER_FIELDS``) the form carries one signed token, and posts to the
+        export view with the change list's query string: the export view re-evaluates that query.
+        """
+        form = self.get_export_form_class()(
+            formats=formats,
+            resources=self.get_export_resource_classes(request),
+            initial={SELECTION_FIELD: self._sign_export_selection(request)},
+        )
+        form.fields[SELECTION_FIELD] = _selection_field()
+        return form, self.get_export_queryset(request).count()
+
+    def _render_export_form(self, request, form, selected_count: int):
+        """The export page reached from the action (or the change form), posting to the export
+        view with the change list's filters."""
         context = self.init_request_context_data(request, form)
+        context["export_selected_count"] = selected_count
         # The action posts to the change list; the form must post to the export view, keeping
         # the change list's filters so the export queryset is the one the rows were picked from.
         export_url = reverse("{}:{}_{}_export".format(self.admin_site.name, *self.get_model_info()))

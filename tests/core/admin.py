@@ -65,9 +65,12 @@ class BookAdmin(ImportExportModelAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(ImportExportActionModelAdmin):
-    """Import button, export as an action and from the change form; default resource."""
+    """Import button, export as an action and from the change form; default resource.
+
+    The birthday filter and the search let "Select all N" be tried on a narrowed change list."""
 
     search_fields = ("name",)
+    list_filter = ("birthday",)
 
 
 @admin.register(Category)
