@@ -8,8 +8,8 @@ download, hostile tokens and query strings, and a query count that does not depe
 from __future__ import annotations
 
 import csv
-import io
 import datetime
+import io
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -30,7 +30,7 @@ EXPORT = "/admin/core/author/export/"
 CSV_INDEX = str(base_formats.DEFAULT_FORMATS.index(base_formats.CSV))
 #: A narrowed change list: authors with a birthday whose name contains "keep".
 NARROWED = "?birthday__isnull=False&q=keep"
-BIRTHDAY = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+BIRTHDAY = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
 def make_authors(count: int, start: int = 0) -> list[Author]:
