@@ -104,6 +104,10 @@ class TestSelectAllReachesTheForm:
         with override_settings(DATA_UPLOAD_MAX_NUMBER_FIELDS=50):
             token = token_of(select_all(admin_client))
             rows = exported_rows(admin_client.post(EXPORT, export_post(token)))
+            # The control: the same rows as one hidden key each is refused (HTTP 400).
+            one_field_per_row = export_post("", export_items=[row["id"] for row in rows])
+            del one_field_per_row[SELECTION_FIELD]
+            assert admin_client.post(EXPORT, one_field_per_row).status_code == 400
         assert len(rows) == 300
 
     def test_a_few_ticked_rows_keep_upstream_hidden_keys(self, admin_client):
