@@ -34,7 +34,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 USERNAME = "select-all"
 PASSWORD = "correct horse battery staple"
 ROWS = 60_000
-BIRTHDAY = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+BIRTHDAY = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 #: The download of all rows, not a single click.
 DOWNLOAD_TIMEOUT_MS = 180_000
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
