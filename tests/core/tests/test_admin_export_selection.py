@@ -144,6 +144,12 @@ class TestTheFileHasExactlyTheSelectedRows:
         assert len(expected) == 10
         assert [row["name"] for row in rows] == expected
 
+    def test_select_all_from_a_later_page_is_every_page(self, admin_client):
+        make_authors(150)  # two pages of the change list (list_per_page = 100)
+        token = token_of(select_all(admin_client, "?p=2"))
+        rows = exported_rows(admin_client.post(EXPORT + "?p=2", export_post(token)))
+        assert [row["name"] for row in rows] == expected_names(Author.objects.all())
+
     def test_ordering_of_the_change_list(self, admin_client, monkeypatch):
         monkeypatch.setattr(AuthorAdmin, "list_display", ("name", "birthday"))
         make_authors(12)
