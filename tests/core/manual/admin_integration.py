@@ -4,6 +4,7 @@ tests/core/tests/test_manual_admin_integration.py registers them on admin sites 
 drives them with the test client.
 """
 
+# -- imports
 from django import forms
 from django.contrib import admin
 

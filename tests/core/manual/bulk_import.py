@@ -3,6 +3,7 @@
 tests/core/tests/test_manual_bulk_import.py runs them and checks what the page says.
 """
 
+# -- imports
 import tablib
 
 from core.manual.import_workflow import RecordingBookResource

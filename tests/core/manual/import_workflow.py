@@ -4,6 +4,7 @@ tests/core/tests/test_manual_import_workflow.py runs every example and checks wh
 says about it.
 """
 
+# -- imports
 import tablib
 
 from core.models import Book, Category

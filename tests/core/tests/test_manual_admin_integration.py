@@ -185,6 +185,23 @@ class TestPermissions:
         assert client.get("/books/core/book/import/").status_code == 200
         assert client.get("/books/core/book/export/").status_code == 403
 
+    @override_settings(IMPORT_EXPORT_EXPORT_PERMISSION_CODE="view")
+    def test_without_the_export_permission_the_action_is_not_offered(self, client, staff):
+        ann = Author.objects.create(name="Ann")
+        staff = grant(staff, "change_author")
+        client.force_login(staff)
+        html = client.get("/books/core/author/").content.decode()
+        assert "export_admin_action" not in html
+        response = client.post(
+            "/books/core/author/",
+            {"action": "export_admin_action", "_selected_action": [ann.pk]},
+        )
+        assert b"Export selected" not in response.content
+        assert not response.has_header("Content-Disposition")
+        staff = grant(staff, "view_author")
+        client.force_login(staff)
+        assert "export_admin_action" in client.get("/books/core/author/").content.decode()
+
 
 class TestFormDataReachesTheResource:
     def test_the_date_chosen_on_the_upload_form_is_used_in_preview_and_import(self, admin_client):

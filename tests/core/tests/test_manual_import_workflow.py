@@ -210,3 +210,27 @@ def test_a_dry_run_uses_a_transaction_even_when_transactions_are_switched_off():
     )
     assert result.totals["new"] == 1
     assert not Book.objects.exists()
+
+
+def test_keyword_arguments_of_import_data_reach_the_hooks():
+    seen = {}
+
+    class Listening(import_workflow.BookResource):
+        def before_import(self, dataset, **kwargs):
+            seen["before_import"] = kwargs
+
+        def before_import_row(self, row, **kwargs):
+            seen["before_import_row"] = kwargs
+
+        def after_import_row(self, row, row_result, **kwargs):
+            seen["after_import_row"] = kwargs
+
+    dataset = tablib.Dataset(headers=["id", "name"])
+    dataset.append(["", "Odes"])
+    Listening().import_data(dataset, user="clerk")
+    assert seen["before_import"]["user"] == "clerk"
+    assert seen["before_import"]["dry_run"] is False
+    assert "using_transactions" in seen["before_import"]
+    assert "row_number" not in seen["before_import"]
+    for hook in ("before_import_row", "after_import_row"):
+        assert seen[hook]["user"] == "clerk" and seen[hook]["row_number"] == 1
