@@ -80,6 +80,10 @@ class TestBasicAdmin:
         assert 'href="/books/core/book/import/"' in html
         assert 'href="/books/core/book/export/"' in html
 
+    def test_the_export_button_carries_the_changelists_query(self, admin_client):
+        html = admin_client.get("/books/core/book/?q=odes").content.decode()
+        assert 'href="/books/core/book/export/?q=odes"' in html
+
     def test_an_import_is_previewed_then_confirmed_and_logged(self, admin_client, admin_user):
         response = preview(admin_client, "books", "id,name,price\n,Odes,9.50\n,Epodes,7.00\n")
         assert response.status_code == 200

@@ -234,3 +234,16 @@ def test_keyword_arguments_of_import_data_reach_the_hooks():
     assert "row_number" not in seen["before_import"]
     for hook in ("before_import_row", "after_import_row"):
         assert seen[hook]["user"] == "clerk" and seen[hook]["row_number"] == 1
+
+
+def test_missing_id_columns_stop_the_import_before_any_row():
+    class ByName(import_workflow.BookResource):
+        class Meta(import_workflow.BookResource.Meta):
+            import_id_fields = ("name",)
+
+    dataset = tablib.Dataset(headers=["id", "published"])
+    dataset.append(["", "2024-01-31"])
+    result = ByName().import_data(dataset)
+    [error] = result.base_errors
+    assert "not present in the file headers: name" in str(error.error)
+    assert result.rows == [] and not Book.objects.exists()
