@@ -1,0 +1,494 @@
+"""The import engine: the private machinery behind ``Resource.import_data()``.
+
+:mod:`import_export.importing` keeps the public surface (``ResourceImportMixin``: every hook,
+every entry point, every name upstream 4.4 has); this module holds what runs them, so that the
+mixin reads as the list of things a user may override and this module as how an import works:
+
+* the dataset steps (``before_import``/``after_import`` in the import's transaction, the loader);
+* the batch loop (:func:`import_rows`): rows read once, in order, batch by batch; the batch's
+  lookups prefetched (:mod:`import_export.batched_lookups`), each row all-or-nothing, duplicate
+  keys detected, bulk queues flushed as they fill, every row result recorded;
+* the bulk queues' writes (:func:`flush_queue`, :func:`write_bulk_create`, ...);
+* the per-row pipeline behind ``import_row`` (:func:`import_row_into`): hooks, diff, save or
+  delete.
+
+``import_data(dataset)`` and ``import_from_stream`` (:mod:`import_export.stream_import`) both
+arrive here; only where the rows come from differs. Every function takes the resource first and
+calls its hooks and borrowed methods (``import_row``, ``bulk_create``, ...) through it, so a
+subclass overriding any of them sees exactly the calls upstream makes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from copy import deepcopy
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connections
+from django.db.transaction import set_rollback
+from django.utils.encoding import force_str
+
+from . import exceptions
+from .bulk_writes import fast_bulk_create, fast_bulk_update
+from .db_errors import locate_save_error
+from .diff import LazyDiff
+from .results import FAILED_CELL_ATTRIBUTE, RowResult
+from .utils import atomic_if_using_transaction
+
+#: Named after the module upstream logs the import from, so logging configured for
+#: django-import-export (``"import_export.resources"``) keeps applying to this fork.
+logger = logging.getLogger("import_export.resources")
+logger.addHandler(logging.NullHandler())
+
+_RESOURCES_MODULE = "import_export.resources"
+
+
+def _shared(name: str, fallback: Any) -> Any:
+    """``import_export.resources.<name>`` if that module defines it, else ``fallback``.
+
+    Upstream runs the import inside ``resources.py``, so code and tests written for it patch
+    names there (``mock.patch("import_export.resources.connections")``, ``...logger``,
+    ``...deepcopy``, ``...Diff``, ``...atomic_if_using_transaction``). Looking those names up
+    in that module at call time, rather than binding them here at import time, is what lets
+    such a patch reach the import code that now lives in this module. The lookup is lazy
+    because ``resources.py`` imports this module.
+    """
+    return getattr(sys.modules.get(_RESOURCES_MODULE), name, fallback)
+
+
+def _log() -> logging.Logger:
+    return _shared("logger", logger)
+
+
+def _deepcopy(value: Any) -> Any:
+    return _shared("deepcopy", deepcopy)(value)
+
+
+def _atomic(using_transactions: bool, using: str):
+    """``atomic_if_using_transaction``, reached through ``resources`` (see :func:`_shared`)."""
+    return _shared("atomic_if_using_transaction", atomic_if_using_transaction)(
+        using_transactions, using=using
+    )
+
+
+def _connection(alias: str):
+    return _shared("connections", connections)[alias]
+
+
+class RowLengthError(exceptions.ImportExportError):
+    """A data row has a different number of cells than the file has headers.
+
+    Pairing such a row's cells with the headers would silently shift or drop values, so a
+    resource whose ``Meta.reject_ragged_rows`` is True reports the row instead of importing it.
+    """
+
+
+class DuplicateKeyError(exceptions.ImportExportError):
+    """A row repeats the ``import_id_fields`` values of an earlier row of the same file.
+
+    Without this check the second row silently updates the object the first one just wrote,
+    and only one of the two versions survives; a resource whose
+    ``Meta.reject_duplicate_import_ids`` is True reports the second row instead.
+    """
+
+
+def _row_length_error(number: int, headers: Sequence, values: Sequence) -> RowLengthError:
+    return RowLengthError(
+        f"Row {number} has {len(values)} cells but the file has {len(headers)} headers "
+        f"({', '.join(map(str, headers))}); fill in the missing cells or remove the extra ones."
+    )
+
+
+def _overrides_method(resource: Any, name: str) -> bool:
+    """Whether ``resource``'s class replaces ``ResourceImportMixin``'s own ``name``."""
+    from .importing import ResourceImportMixin  # importing imports this module
+
+    return getattr(type(resource), name, None) is not getattr(ResourceImportMixin, name, None)
+
+
+def _clear_failed_statement_mark(alias: str) -> None:
+    """Let the import go on after a row's single failed statement, without a savepoint.
+
+    Django marks the enclosing transaction for rollback when a save fails inside it. The plan
+    leaves a row without a savepoint only where a failed statement changed nothing (SQLite) and
+    the row wrote nothing else, so the transaction holds exactly what the earlier rows wrote.
+    """
+    connection = _connection(alias)
+    if connection.in_atomic_block and connection.needs_rollback:
+        set_rollback(False, using=alias)
+
+
+# ---- the dataset steps and the batch loop -------------------------------------------------
+
+
+def run_dataset_step(resource, step, result, raise_errors, using_transactions) -> bool:
+    """Run a whole-dataset hook in the import's transaction; whether it succeeded.
+
+    Its exception belongs to no row, so it becomes a base error of ``result`` (raised
+    as ``ImportError`` with ``raise_errors``).
+    """
+    try:
+        with _atomic(using_transactions, using=resource.get_db_connection_name()):
+            step()
+    except Exception as error:
+        resource.handle_import_error(result, error, raise_errors)
+        return False
+    return True
+
+
+def prepare_import(resource, dataset, result, raise_errors, using_transactions, kwargs):
+    """Run ``before_import``, check the id columns and build the loader.
+
+    Returns ``None`` (after recording the error) when any of that fails: importing rows
+    that cannot be matched to existing objects would create duplicates.
+    """
+    before_ok = run_dataset_step(
+        resource,
+        lambda: resource.before_import(dataset, **kwargs),
+        result,
+        raise_errors,
+        using_transactions,
+    )
+    if not before_ok:
+        return None
+    try:
+        resource._check_import_id_fields(dataset.headers)
+        return resource.get_instance_loader_class()(resource, dataset)
+    except Exception as error:
+        resource.handle_import_error(result, error, raise_errors)
+        return None
+
+
+def import_rows(
+    resource, plan, dataset, headers, result, raise_errors, collect_failed_rows, kwargs
+) -> int:
+    """Import every row of ``dataset``, reading it once, in order, batch by batch.
+
+    Before a batch's first row, :meth:`ImportPlan.prefetch` reads what its rows look up;
+    the rows are then imported one by one, hooks in upstream's order. Returns the number
+    of rows read.
+    """
+    dry_run = kwargs["dry_run"]
+    using_transactions = kwargs["using_transactions"]
+    seen_keys: dict[tuple, int] = {}
+    numbered = (
+        (number, values, OrderedDict(zip(headers, values)))
+        for number, values in enumerate(dataset, 1)
+    )
+    consumed = 0
+    for batch in plan.batches(numbered):
+        prefetch(resource, plan, batch)
+        with plan.relations_installed():
+            for number, values, row in batch:
+                consumed = number
+                # Hooks get copies (**kwargs); only this loop writes to the dict.
+                kwargs["row_number"] = number
+                row_result = import_row_in_transaction(
+                    resource, plan, row, values, headers, kwargs, seen_keys
+                )
+                row_result.number = number
+                if resource._meta.use_bulk:
+                    flush_full_batches(resource, result, dry_run, raise_errors, using_transactions)
+                record_row_result(
+                    resource, result, row_result, number, row, collect_failed_rows, raise_errors
+                )
+    return consumed
+
+
+def prefetch(resource, plan, batch) -> None:
+    """Read the batch's lookups; on any failure the batch's rows look up one by one (the
+    failure, if it is theirs, then surfaces on the row that causes it)."""
+    if not plan.batched:
+        return
+    try:
+        # Where rows need savepoints (a failed statement aborts the transaction), so do
+        # the batch's reads: a failed read must not break the rows that follow.
+        with _atomic(plan.row_savepoint, using=resource.get_db_connection_name()):
+            plan.prefetch([row for _, _, row in batch])
+    except Exception:
+        _log().debug("batched lookups failed; this batch looks up row by row", exc_info=True)
+        plan.forget_batch()
+
+
+def import_row_in_transaction(resource, plan, row, values, headers, kwargs, seen_keys):
+    """Import one row, all or nothing: in a savepoint where the plan asks for one, and
+    otherwise (one statement on a backend where a failed statement changes nothing) by
+    clearing the rollback mark a failed save leaves on the import's transaction."""
+    alias = resource.get_db_connection_name()
+    with _atomic(plan.row_savepoint, using=alias):
+        row_result = import_one_row(
+            resource, row, values, headers, plan.instance_loader, kwargs, seen_keys
+        )
+        if row_result.has_errors():
+            if plan.row_savepoint:
+                # Undo this row's partial writes and keep the transaction usable for the
+                # rows that follow (PostgreSQL refuses every query after an error).
+                set_rollback(True, using=alias)
+            elif kwargs["using_transactions"]:
+                _clear_failed_statement_mark(alias)
+    return row_result
+
+
+def import_one_row(resource, row, values, headers, instance_loader, kwargs, seen_keys) -> RowResult:
+    number = kwargs["row_number"]
+    if resource._meta.reject_ragged_rows and len(values) != len(headers):
+        return failed_row_result(resource, _row_length_error(number, headers, values), row, kwargs)
+    duplicate = duplicate_key_error(resource, row, number, seen_keys)
+    if duplicate is not None:
+        return failed_row_result(resource, duplicate, row, kwargs)
+    return resource.import_row(row, instance_loader, **kwargs)
+
+
+def duplicate_key_error(resource, row, number, seen_keys) -> DuplicateKeyError | None:
+    """The error for a row whose id cells repeat an earlier row's, remembering new keys.
+
+    Raw cell text is compared (stripped), so the check costs no conversion; rows without
+    a complete key are new objects and cannot collide.
+    """
+    if not resource._meta.reject_duplicate_import_ids or resource._meta.force_init_instance:
+        return None
+    columns = id_columns(resource)
+    if not columns or any(column not in row for column in columns):
+        return None
+    key = tuple(force_str(row[column]).strip() for column in columns)
+    if any(part in ("", "None") for part in key):
+        return None
+    first = seen_keys.setdefault(key, number)
+    if first == number:
+        return None
+    shown = ", ".join(f"{column}={part!r}" for column, part in zip(columns, key))
+    error = DuplicateKeyError(
+        f"Row {number} has the same key as row {first} ({shown}); "
+        "each record may appear only once in a file."
+    )
+    setattr(error, FAILED_CELL_ATTRIBUTE, (columns[0], row[columns[0]]))
+    return error
+
+
+def id_columns(resource) -> list[str]:
+    names = list(resource.get_import_id_fields())
+    if any(name not in resource.fields for name in names):
+        return []
+    return [resource.fields[name].column_name for name in names]
+
+
+def failed_row_result(resource, error: BaseException, row, kwargs) -> RowResult:
+    row_result = resource.get_row_result_class()()
+    attach_row_error(resource, row_result, error, row, kwargs)
+    return row_result
+
+
+def flush_full_batches(resource, result, dry_run, raise_errors, using_transactions) -> None:
+    """Write each bulk queue that reached ``batch_size``, so memory stays bounded."""
+    batch_size = resource._meta.batch_size
+    if batch_size is None:
+        return
+    alias = resource.get_db_connection_name()
+    # (queue attribute, writer, whether the writer takes batch_size); bulk_delete does not.
+    queues = (
+        ("create_instances", resource.bulk_create, True),
+        ("update_instances", resource.bulk_update, True),
+        ("delete_instances", resource.bulk_delete, False),
+    )
+    for queue_name, write, takes_batch_size in queues:
+        if len(getattr(resource, queue_name)) < batch_size:
+            continue
+        extra = {"batch_size": batch_size} if takes_batch_size else {}
+        written = list(getattr(resource, queue_name))
+        with _atomic(using_transactions, using=alias):
+            write(using_transactions, dry_run, raise_errors, result=result, **extra)
+        plan = resource.__dict__.get("_import_plan")
+        if plan is not None:
+            # Rows of the current batch read before this write must not trust that read.
+            plan.forget_written(written)
+
+
+def flush_leftovers(resource, result, dry_run, raise_errors, using_transactions) -> None:
+    """Write what the queues still hold after the last row, in one transaction block."""
+    with _atomic(using_transactions, using=resource.get_db_connection_name()):
+        for write in (resource.bulk_create, resource.bulk_update, resource.bulk_delete):
+            write(using_transactions, dry_run, raise_errors, result=result)
+
+
+def record_row_result(
+    resource, result, row_result, number, row, collect_failed_rows, raise_errors
+) -> None:
+    result.increment_row_result_total(row_result)
+    # failed_row_cause: what the failed-rows dataset shows; raised_cause: what ImportError
+    # carries (for error rows, the last error, which is the one that stopped the row).
+    if row_result.has_errors():
+        result.append_error_row(number, row, row_result.errors)
+        failed_row_cause, raised_cause = row_result.errors[0], row_result.errors[-1].error
+    elif row_result.validation_error:
+        result.append_invalid_row(number, row, row_result.validation_error)
+        failed_row_cause = raised_cause = row_result.validation_error
+    else:
+        failed_row_cause = raised_cause = None
+    if failed_row_cause is not None:
+        if collect_failed_rows:
+            result.append_failed_row(row, failed_row_cause)
+        if raise_errors:
+            raise exceptions.ImportError(raised_cause, number=number, row=row) from raised_cause
+    if not row_result.is_skip() or resource._meta.report_skipped:
+        result.append_row_result(row_result)
+
+
+# ---- the bulk queues ----------------------------------------------------------------------
+
+
+def write_bulk_create(resource, objs: list, batch_size: int | None) -> None:
+    """``bulk_create()``'s inserts, as one prepared statement per batch where that writes
+    exactly the same (see :mod:`import_export.bulk_writes`), else Django's."""
+    if not fast_bulk_create(resource._meta.model, objs, batch_size):
+        resource._meta.model.objects.bulk_create(objs, batch_size=batch_size)
+
+
+def write_bulk_update(resource, objs: list, batch_size: int | None) -> None:
+    """``bulk_update()``'s writes, sent as one prepared statement per batch where that
+    writes exactly the same (see :mod:`import_export.bulk_writes`), else Django's."""
+    model = resource._meta.model
+    names = resource.get_bulk_update_fields()
+    if not fast_bulk_update(model, objs, names, batch_size):
+        model.objects.bulk_update(objs, names, batch_size=batch_size)
+
+
+def flush_queue(resource, queue, write, using_transactions, dry_run, raise_errors, result) -> None:
+    """Run one bulk write on ``queue`` and empty it, whether or not the write succeeded.
+
+    A failed batch cannot be pinned to one row, so it is recorded as an import-wide error.
+    """
+    if not queue or not resource._bulk_writes_allowed(using_transactions, dry_run):
+        return
+    try:
+        write(list(queue))
+    except Exception as error:
+        resource.handle_import_error(result, error, raise_errors)
+    finally:
+        queue.clear()
+
+
+# ---- one row: the pipeline behind import_row() ---------------------------------------------
+
+
+def attach_row_error(resource, row_result: RowResult, error, row, kwargs) -> None:
+    """Turn ``row_result`` into an error result carrying ``error`` (with its row number)."""
+    row_result.import_type = RowResult.IMPORT_TYPE_ERROR
+    error_result_class = resource.get_error_result_class()
+    row_result.errors.append(error_result_class(error, row=row, number=kwargs.get("row_number")))
+
+
+def import_row_into(resource, row_result, row, instance_loader, kwargs) -> None:
+    resource.before_import_row(row, **kwargs)
+    instance, new = resource.get_or_init_instance(instance_loader, row)
+    resource.after_init_instance(instance, new, row, **kwargs)
+    row_result.import_type = RowResult.IMPORT_TYPE_NEW if new else RowResult.IMPORT_TYPE_UPDATE
+
+    diff, original = start_diff(resource, instance, new)
+    if resource.for_delete(row, instance):
+        delete_row(resource, row_result, instance, new, row, kwargs)
+        after = None
+    else:
+        save_row(resource, row_result, instance, new, original, row, kwargs)
+        after = instance
+        if diff is not None and not new:
+            if isinstance(diff, LazyDiff):
+                row_result.set_lazy_original(diff)
+            else:
+                row_result.original = original
+
+    if diff is not None:
+        finish_diff(resource, row_result, diff, after)
+    resource.after_import_row(row, row_result, **kwargs)
+
+
+def start_diff(resource, instance: Any, new: bool) -> tuple[Any, Any]:
+    """``(diff, original)`` for a row about to be applied; both ``None`` with skip_diff.
+
+    Within a planned import whose fields allow it, the diff is a :class:`LazyDiff` (a
+    tuple of the instance's values, rendered when ``RowResult.diff`` is read, which also
+    makes ``RowResult.original`` when that is read); an original is built now only for a
+    ``skip_row`` that compares with it. Otherwise, as upstream: a deep copy and an eager
+    ``get_diff_class()`` diff.
+    """
+    if resource._meta.skip_diff:
+        return None, None
+    plan = resource.__dict__.get("_import_plan")
+    state = plan.diff_state if plan is not None else None
+    if state is None:
+        original = _deepcopy(instance)
+        return resource.get_diff_class()(resource, original, new), original
+    diff = LazyDiff(resource, state, state.capture(instance, share=True), new)
+    # skip_row() compares with the original; only build one when it may look at it.
+    wanted = resource._meta.skip_unchanged or _overrides_method(resource, "skip_row")
+    return diff, diff.original() if wanted else None
+
+
+def finish_diff(resource, row_result: RowResult, diff: Any, after: Any) -> None:
+    if isinstance(diff, LazyDiff):
+        diff.compare_with(after)
+        row_result.set_lazy_diff(diff)
+        return
+    diff.compare_with(resource, after)
+    if not resource._meta.skip_html_diff:
+        row_result.diff = diff.as_html()
+
+
+def stores_instance(resource, kwargs) -> bool:
+    # retain_instance_in_row_result is the keyword older callers (the admin) pass.
+    return bool(resource._meta.store_instance or kwargs.get("retain_instance_in_row_result"))
+
+
+def delete_row(resource, row_result, instance, new, row, kwargs) -> None:
+    if new:
+        # Nothing to delete: the row names an object that does not exist.
+        row_result.import_type = RowResult.IMPORT_TYPE_SKIP
+        return
+    row_result.import_type = RowResult.IMPORT_TYPE_DELETE
+    row_result.add_instance_info(instance)
+    if stores_instance(resource, kwargs):
+        # Deleting clears the primary key; the copy keeps it for the caller.
+        row_result.instance = _deepcopy(instance)
+    resource.delete_instance(instance, row, **kwargs)
+
+
+def save_row(resource, row_result, instance, new, original, row, kwargs) -> None:
+    conversion_errors = apply_row_values(resource, instance, row, kwargs)
+    if resource.skip_row(instance, original, row, conversion_errors):
+        row_result.import_type = RowResult.IMPORT_TYPE_SKIP
+    else:
+        validate_and_write(resource, instance, new, row, conversion_errors, kwargs)
+    row_result.add_instance_info(instance)
+    if stores_instance(resource, kwargs):
+        row_result.instance = instance
+
+
+def apply_row_values(resource, instance: Any, row: Mapping, kwargs) -> dict:
+    """Set the row's values on ``instance``; the cells that failed, as an error dict.
+
+    Failed cells do not stop the row here: ``skip_row`` and ``validate_instance`` get
+    them, so the user sees conversion and model errors together.
+    """
+    try:
+        resource.import_instance(instance, row, **kwargs)
+    except ValidationError as error:
+        return error.update_error_dict({})
+    return {}
+
+
+def validate_and_write(resource, instance, new, row, conversion_errors, kwargs) -> None:
+    # validate_instance raises when anything is wrong, so nothing below runs for a bad row.
+    resource.validate_instance(instance, conversion_errors)
+    # Only the row's own cells: a value it does not touch is what the database already holds.
+    resource._field_constraints().check_storable(instance, row)
+    try:
+        resource.save_instance(instance, new, row, **kwargs)
+    except (DatabaseError, OverflowError, ValidationError) as error:
+        located = locate_save_error(resource, instance, row, error)
+        if located is error:
+            raise
+        raise located from error
+    resource.save_m2m(instance, row, **kwargs)
