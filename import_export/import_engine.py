@@ -22,21 +22,24 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from copy import deepcopy
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import DatabaseError, connections
 from django.db.transaction import set_rollback
 from django.utils.encoding import force_str
+from django.utils.translation import gettext as _
 
 from . import exceptions
 from .bulk_writes import fast_bulk_create, fast_bulk_update
 from .db_errors import locate_save_error
 from .diff import LazyDiff
-from .results import FAILED_CELL_ATTRIBUTE, RowResult
+from .error_text import shorten
+from .import_plan import ImportPlan
+from .results import FAILED_CELL_ATTRIBUTE, Result, RowResult
 from .utils import atomic_if_using_transaction
 
 #: Named after the module upstream logs the import from, so logging configured for
@@ -120,6 +123,63 @@ def _clear_failed_statement_mark(alias: str) -> None:
     connection = _connection(alias)
     if connection.in_atomic_block and connection.needs_rollback:
         set_rollback(False, using=alias)
+
+
+def _is_many_to_many(field: Any) -> bool:
+    """Whether a resource field writes a many-to-many relation (saved after the instance)."""
+    from . import widgets  # the widgets module imports nothing from here; late import keeps
+    # this module importable on its own for the results/loader tests.
+
+    return isinstance(field.widget, widgets.ManyToManyWidget)
+
+
+def _remember_failed_cell(error: BaseException, field: Any, row: Mapping) -> None:
+    """Tag ``error`` with the column and value being imported, unless an inner step already did.
+
+    Keeping the original exception (instead of wrapping it) lets callers still catch e.g.
+    ``Author.DoesNotExist``, while :class:`~import_export.results.Error` can name the cell.
+    """
+    if getattr(error, FAILED_CELL_ATTRIBUTE, None) is not None:
+        return
+    column = field.column_name
+    try:
+        setattr(error, FAILED_CELL_ATTRIBUTE, (column, row.get(column)))
+    except AttributeError:  # an exception type with __slots__: nothing to attach to
+        pass
+
+
+class _PendingInstances:
+    """A resource's list of instances waiting for the next bulk operation (``use_bulk``).
+
+    Created on first use, so that a resource whose own ``__init__`` does not call ``super()``
+    still has it; assigning replaces it, as with a plain attribute.
+    """
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.key = f"_{name}"
+
+    def __get__(self, resource, owner=None):
+        if resource is None:
+            return self
+        return resource.__dict__.setdefault(self.key, [])
+
+    def __set__(self, resource, value: list) -> None:
+        resource.__dict__[self.key] = value
+
+
+def _concrete_model_field(model: Any, attribute: str | None):
+    """The concrete, non-primary-key, non-many-to-many model field ``attribute`` writes, if any."""
+    if model is None or not attribute or "__" in attribute:
+        return None
+    try:
+        model_field = model._meta.get_field(attribute)
+    except FieldDoesNotExist:
+        return None
+    if not getattr(model_field, "concrete", False) or model_field.many_to_many:
+        return None
+    if model_field.primary_key:
+        return None
+    return model_field
 
 
 # ---- the dataset steps and the batch loop -------------------------------------------------
@@ -492,3 +552,162 @@ def validate_and_write(resource, instance, new, row, conversion_errors, kwargs) 
             raise
         raise located from error
     resource.save_m2m(instance, row, **kwargs)
+
+
+# ---- the rest of the whole-import steps and checks ----------------------------------------
+
+
+def conversion_failure(resource, field: Any, instance: Any, row: Mapping, kwargs) -> str | None:
+    """Import one field; the text of a conversion problem (``ValueError``) or ``None``.
+
+    Anything else is not a bad cell but a failure of the row, and propagates, marked with
+    the cell it happened on.
+    """
+    try:
+        resource.import_field(field, instance, row, **kwargs)
+    except ValueError as error:
+        return shorten(force_str(error))
+    except Exception as error:
+        _remember_failed_cell(error, field, row)
+        raise
+    return None
+
+
+def field_would_change(resource, field: Any, instance: Any, original: Any, row: Mapping) -> bool:
+    if not _is_many_to_many(field):
+        return field.get_value(instance) != field.get_value(original)
+    # A many-to-many column the file lacks is left alone, so it cannot change anything.
+    return field.column_name in row and m2m_would_change(resource, field, original, row)
+
+
+def m2m_would_change(resource, field: Any, original: Any, row: Mapping) -> bool:
+    # The row's related objects are not on the instance yet (they are saved after it), so
+    # they are read from the row.
+    wanted = Counter(related.pk for related in field.clean(row))
+    if getattr(original, "pk", None) is None:
+        current: Counter = Counter()
+    else:
+        current = Counter(related.pk for related in field.get_value(original).all())
+    return wanted != current
+
+
+def database_supports_transactions(alias: str) -> bool:
+    return bool(getattr(_connection(alias).features, "supports_transactions", False))
+
+
+def must_roll_back(result: Result, dry_run: bool, rollback_on_validation_errors: bool):
+    return (
+        dry_run
+        or result.has_errors()
+        or (rollback_on_validation_errors and result.has_validation_errors())
+    )
+
+
+def check_batch_size(resource) -> None:
+    batch_size = resource._meta.batch_size
+    if batch_size is None:
+        return
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"Meta.batch_size must be a positive integer or None, got {batch_size!r}.")
+
+
+def error_key_columns(resource) -> dict[str, str]:
+    """Map every key a row's validation errors may use to the column a person sees.
+
+    Conversion errors are keyed by field attribute (``author_id``), model validation errors
+    by model field name (``author``); both should name the file's column. Every declared
+    field is mapped (a lookup table may hold more than one import uses), read from
+    ``resource.fields`` so that an overridden ``get_import_fields()`` runs exactly where
+    upstream runs it.
+    """
+    columns: dict[str, str] = {}
+    for field in resource.fields.values():
+        if not field.attribute or not field.column_name:
+            continue
+        columns.setdefault(field.attribute, field.column_name)
+        model_field = _concrete_model_field(resource._meta.model, field.attribute)
+        if model_field is not None:
+            columns.setdefault(model_field.name, field.column_name)
+    return columns
+
+
+def run_import(
+    resource, dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, kwargs
+) -> Any:
+    """The body of ``import_data_inner()``: the result's frame, the dataset steps around the batch
+    loop, the plan installed on the resource while the rows run and the last bulk writes.
+
+    ``kwargs`` is the dict every hook receives (as ``**kwargs``); ``dry_run`` and
+    ``using_transactions`` are added to it here, as upstream does.
+    """
+    result = resource.get_result_class()()
+    result.diff_headers = resource.get_diff_headers()
+    result.total_rows = len(dataset)
+    result.field_columns = error_key_columns(resource)
+
+    kwargs.update({"dry_run": dry_run, "using_transactions": using_transactions})
+    instance_loader = prepare_import(
+        resource, dataset, result, raise_errors, using_transactions, kwargs
+    )
+    if instance_loader is None:
+        return result
+    headers = list(dataset.headers or [])
+    if collect_failed_rows:
+        result.add_dataset_headers(headers)
+
+    plan = ImportPlan.build(resource, instance_loader, using_transactions)
+    resource.__dict__["_import_plan"] = plan
+    try:
+        # Counted while reading, so a streamed dataset (whose length is known only at its
+        # end) reports the rows it really had; before_import() may also have changed them.
+        result.total_rows = import_rows(
+            resource, plan, dataset, headers, result, raise_errors, collect_failed_rows, kwargs
+        )
+    finally:
+        del resource.__dict__["_import_plan"]
+
+    if resource._meta.use_bulk:
+        flush_leftovers(resource, result, dry_run, raise_errors, using_transactions)
+    run_dataset_step(
+        resource,
+        lambda: resource.after_import(dataset, result, **kwargs),
+        result,
+        raise_errors,
+        using_transactions,
+    )
+    return result
+
+
+# ---- checks and small helpers ---------------------------------------------------------------
+
+
+def check_import_id_fields(resource, headers) -> None:
+    """The checks of ``_check_import_id_fields()`` (see its docstring)."""
+    if resource._uses_default_import_id_fields():
+        return
+    # The wording of both messages is upstream's: code written for django-import-export
+    # compares them (e.g. to tell a configuration error from a bad file).
+    id_field_names = list(resource.get_import_id_fields())
+    unknown = [name for name in id_field_names if name not in resource.fields]
+    if unknown:
+        raise exceptions.FieldError(
+            _(
+                "The following fields are declared in 'import_id_fields' but are not "
+                "present in the resource fields: %s"
+            )
+            % ", ".join(unknown)
+        )
+    present = set(headers or [])
+    missing = [
+        resource.fields[name].column_name
+        for name in id_field_names
+        if resource.fields[name].column_name not in present
+    ]
+    if missing:
+        raise exceptions.FieldError(
+            _(
+                "The following fields are declared in 'import_id_fields' but are not "
+                "present in the file headers: %s"
+            )
+            % ", ".join(map(str, missing))
+        )

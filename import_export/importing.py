@@ -15,33 +15,34 @@ because user resources override them:
 from __future__ import annotations
 
 import warnings
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, router
 from django.db.transaction import TransactionManagementError, set_rollback
 from django.utils.encoding import force_str
-from django.utils.translation import gettext as _
 
 from . import exceptions, field_constraints, import_engine
 from .diff import Diff
-from .error_text import shorten, shorten_validation_error
+from .error_text import shorten_validation_error
 from .import_engine import (  # noqa: F401 - names importers of this module use
     DuplicateKeyError,
     RowLengthError,
     _atomic,
+    _concrete_model_field,
     _connection,
+    _is_many_to_many,
     _log,
+    _PendingInstances,
+    _remember_failed_cell,
     _shared,
     logger,
 )
-from .import_plan import ImportPlan
 from .instance_loaders import BaseInstanceLoader
-from .results import FAILED_CELL_ATTRIBUTE, Error, Result, RowResult
+from .results import Error, Result, RowResult
 from .utils import strip_byte_order_mark_from_headers
 
 #: ``import_id_fields`` value under which a file without an id column is normal (every row new).
@@ -53,48 +54,6 @@ class _NoInstanceLoader(BaseInstanceLoader):
 
     def get_instance(self, row: Mapping) -> None:
         return None
-
-
-def _is_many_to_many(field: Any) -> bool:
-    """Whether a resource field writes a many-to-many relation (saved after the instance)."""
-    from . import widgets  # the widgets module imports nothing from here; late import keeps
-    # this module importable on its own for the results/loader tests.
-
-    return isinstance(field.widget, widgets.ManyToManyWidget)
-
-
-def _remember_failed_cell(error: BaseException, field: Any, row: Mapping) -> None:
-    """Tag ``error`` with the column and value being imported, unless an inner step already did.
-
-    Keeping the original exception (instead of wrapping it) lets callers still catch e.g.
-    ``Author.DoesNotExist``, while :class:`~import_export.results.Error` can name the cell.
-    """
-    if getattr(error, FAILED_CELL_ATTRIBUTE, None) is not None:
-        return
-    column = field.column_name
-    try:
-        setattr(error, FAILED_CELL_ATTRIBUTE, (column, row.get(column)))
-    except AttributeError:  # an exception type with __slots__: nothing to attach to
-        pass
-
-
-class _PendingInstances:
-    """A resource's list of instances waiting for the next bulk operation (``use_bulk``).
-
-    Created on first use, so that a resource whose own ``__init__`` does not call ``super()``
-    still has it; assigning replaces it, as with a plain attribute.
-    """
-
-    def __set_name__(self, owner, name: str) -> None:
-        self.key = f"_{name}"
-
-    def __get__(self, resource, owner=None):
-        if resource is None:
-            return self
-        return resource.__dict__.setdefault(self.key, [])
-
-    def __set__(self, resource, value: list) -> None:
-        resource.__dict__[self.key] = value
 
 
 class ResourceImportMixin:
@@ -295,19 +254,7 @@ class ResourceImportMixin:
             raise ValidationError(errors)
 
     def _conversion_failure(self, field: Any, instance: Any, row: Mapping, kwargs) -> str | None:
-        """Import one field; the text of a conversion problem (``ValueError``) or ``None``.
-
-        Anything else is not a bad cell but a failure of the row, and propagates, marked with
-        the cell it happened on.
-        """
-        try:
-            self.import_field(field, instance, row, **kwargs)
-        except ValueError as error:
-            return shorten(force_str(error))
-        except Exception as error:
-            _remember_failed_cell(error, field, row)
-            raise
-        return None
+        return import_engine.conversion_failure(self, field, instance, row, kwargs)
 
     def import_obj(self, obj: Any, data: Mapping, dry_run: bool, **kwargs) -> None:
         warnings.warn(
@@ -357,25 +304,9 @@ class ResourceImportMixin:
         if not self._meta.skip_unchanged or self._meta.skip_diff or import_validation_errors:
             return False
         return not any(
-            self._field_would_change(field, instance, original, row)
+            import_engine.field_would_change(self, field, instance, original, row)
             for field in self._import_fields()
         )
-
-    def _field_would_change(self, field: Any, instance: Any, original: Any, row: Mapping) -> bool:
-        if not _is_many_to_many(field):
-            return field.get_value(instance) != field.get_value(original)
-        # A many-to-many column the file lacks is left alone, so it cannot change anything.
-        return field.column_name in row and self._m2m_would_change(field, original, row)
-
-    def _m2m_would_change(self, field: Any, original: Any, row: Mapping) -> bool:
-        # The row's related objects are not on the instance yet (they are saved after it), so
-        # they are read from the row.
-        wanted = Counter(related.pk for related in field.clean(row))
-        if getattr(original, "pk", None) is None:
-            current: Counter = Counter()
-        else:
-            current = Counter(related.pk for related in field.get_value(original).all())
-        return wanted != current
 
     def validate_instance(
         self,
@@ -618,7 +549,7 @@ class ResourceImportMixin:
         if use_transactions is None:
             use_transactions = self.get_use_transactions()
         alias = self.get_db_connection_name()
-        has_transactions = self._database_supports_transactions(alias)
+        has_transactions = import_engine.database_supports_transactions(alias)
         if use_transactions and not has_transactions:
             raise ImproperlyConfigured(
                 f"Transactions were requested for this import but the database '{alias}' "
@@ -626,39 +557,18 @@ class ResourceImportMixin:
                 "or IMPORT_EXPORT_USE_TRANSACTIONS) to import without one."
             )
         using_transactions = bool((use_transactions or dry_run) and has_transactions)
-        self._check_batch_size()
+        import_engine.check_batch_size(self)
         strip_byte_order_mark_from_headers(dataset)
 
         with _atomic(using_transactions, using=alias):
             result = self.import_data_inner(
                 dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
             )
-            if using_transactions and self._must_roll_back(
+            if using_transactions and import_engine.must_roll_back(
                 result, dry_run, rollback_on_validation_errors
             ):
                 set_rollback(True, using=alias)
         return result
-
-    @staticmethod
-    def _database_supports_transactions(alias: str) -> bool:
-        return bool(getattr(_connection(alias).features, "supports_transactions", False))
-
-    @staticmethod
-    def _must_roll_back(result: Result, dry_run: bool, rollback_on_validation_errors: bool):
-        return (
-            dry_run
-            or result.has_errors()
-            or (rollback_on_validation_errors and result.has_validation_errors())
-        )
-
-    def _check_batch_size(self) -> None:
-        batch_size = self._meta.batch_size
-        if batch_size is None:
-            return
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(
-                f"Meta.batch_size must be a positive integer or None, got {batch_size!r}."
-            )
 
     def import_data_inner(
         self,
@@ -670,63 +580,9 @@ class ResourceImportMixin:
         **kwargs,
     ) -> Result:
         """The body of :meth:`import_data`, run inside its transaction (if any)."""
-        result = self.get_result_class()()
-        result.diff_headers = self.get_diff_headers()
-        result.total_rows = len(dataset)
-        result.field_columns = self._error_key_columns()
-
-        kwargs.update({"dry_run": dry_run, "using_transactions": using_transactions})
-        instance_loader = import_engine.prepare_import(
-            self, dataset, result, raise_errors, using_transactions, kwargs
+        return import_engine.run_import(
+            self, dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, kwargs
         )
-        if instance_loader is None:
-            return result
-        headers = list(dataset.headers or [])
-        if collect_failed_rows:
-            result.add_dataset_headers(headers)
-
-        plan = ImportPlan.build(self, instance_loader, using_transactions)
-        self.__dict__["_import_plan"] = plan
-        try:
-            # Counted while reading, so a streamed dataset (whose length is known only at its
-            # end) reports the rows it really had; before_import() may also have changed them.
-            result.total_rows = import_engine.import_rows(
-                self, plan, dataset, headers, result, raise_errors, collect_failed_rows, kwargs
-            )
-        finally:
-            del self.__dict__["_import_plan"]
-
-        if self._meta.use_bulk:
-            import_engine.flush_leftovers(self, result, dry_run, raise_errors, using_transactions)
-        import_engine.run_dataset_step(
-            self,
-            lambda: self.after_import(dataset, result, **kwargs),
-            result,
-            raise_errors,
-            using_transactions,
-        )
-        return result
-
-    def _error_key_columns(self) -> dict[str, str]:
-        """Map every key a row's validation errors may use to the column a person sees.
-
-        Conversion errors are keyed by field attribute (``author_id``), model validation errors
-        by model field name (``author``); both should name the file's column. Every declared
-        field is mapped (a lookup table may hold more than one import uses), read from
-        ``self.fields`` so that an overridden ``get_import_fields()`` runs exactly where
-        upstream runs it.
-        """
-        columns: dict[str, str] = {}
-        for field in self.fields.values():
-            if not field.attribute or not field.column_name:
-                continue
-            columns.setdefault(field.attribute, field.column_name)
-            model_field = _concrete_model_field(self._meta.model, field.attribute)
-            if model_field is not None:
-                columns.setdefault(model_field.name, field.column_name)
-        return columns
-
-    # ---- checks and small helpers ---------------------------------------------------------------
 
     def _is_using_transactions(self, kwargs: Mapping) -> bool:
         return kwargs.get("using_transactions", False)
@@ -745,34 +601,7 @@ class ResourceImportMixin:
         would duplicate them instead. The default ``["id"]`` is exempt: a file without ids is
         the normal way to add new records.
         """
-        if self._uses_default_import_id_fields():
-            return
-        # The wording of both messages is upstream's: code written for django-import-export
-        # compares them (e.g. to tell a configuration error from a bad file).
-        id_field_names = list(self.get_import_id_fields())
-        unknown = [name for name in id_field_names if name not in self.fields]
-        if unknown:
-            raise exceptions.FieldError(
-                _(
-                    "The following fields are declared in 'import_id_fields' but are not "
-                    "present in the resource fields: %s"
-                )
-                % ", ".join(unknown)
-            )
-        present = set(headers or [])
-        missing = [
-            self.fields[name].column_name
-            for name in id_field_names
-            if self.fields[name].column_name not in present
-        ]
-        if missing:
-            raise exceptions.FieldError(
-                _(
-                    "The following fields are declared in 'import_id_fields' but are not "
-                    "present in the file headers: %s"
-                )
-                % ", ".join(map(str, missing))
-            )
+        import_engine.check_import_id_fields(self, headers)
 
 
 class ModelResourceImportMixin:
@@ -798,18 +627,3 @@ class ModelResourceImportMixin:
         with connection.cursor() as cursor:
             for statement in statements:
                 cursor.execute(statement)
-
-
-def _concrete_model_field(model: Any, attribute: str | None):
-    """The concrete, non-primary-key, non-many-to-many model field ``attribute`` writes, if any."""
-    if model is None or not attribute or "__" in attribute:
-        return None
-    try:
-        model_field = model._meta.get_field(attribute)
-    except FieldDoesNotExist:
-        return None
-    if not getattr(model_field, "concrete", False) or model_field.many_to_many:
-        return None
-    if model_field.primary_key:
-        return None
-    return model_field
