@@ -27,17 +27,18 @@ from collections.abc import Mapping, Sequence
 from copy import deepcopy
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
+from django.core.management.color import no_style
 from django.db import DatabaseError, connections
-from django.db.transaction import set_rollback
+from django.db.transaction import TransactionManagementError, set_rollback
 from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
 
-from . import exceptions
+from . import exceptions, field_constraints
 from .bulk_writes import fast_bulk_create, fast_bulk_update
 from .db_errors import locate_save_error
 from .diff import LazyDiff
-from .error_text import shorten
+from .error_text import shorten, shorten_validation_error
 from .import_plan import ImportPlan
 from .results import FAILED_CELL_ATTRIBUTE, Result, RowResult
 from .utils import atomic_if_using_transaction
@@ -711,3 +712,76 @@ def check_import_id_fields(resource, headers) -> None:
             )
             % ", ".join(map(str, missing))
         )
+
+
+def import_row(resource, row, instance_loader, kwargs) -> RowResult:
+    """The body of ``import_row()``: the row result, with the row's failure recorded on it.
+
+    A ``ValidationError`` makes the row invalid (the import goes on); any other exception
+    becomes the row's error, with its row number.
+    """
+    row_result = resource.get_row_result_class()()
+    if resource._meta.store_row_values:
+        row_result.row_values = row
+    try:
+        import_row_into(resource, row_result, row, instance_loader, kwargs)
+    except ValidationError as invalid:
+        # Bad values: reported per cell, the import goes on.
+        row_result.validation_error = shorten_validation_error(invalid)
+        row_result.import_type = RowResult.IMPORT_TYPE_INVALID
+    except Exception as error:
+        # A TransactionManagementError only echoes an earlier row's failure on a broken
+        # transaction; logging it again for every row would bury the cause.
+        if not isinstance(error, TransactionManagementError):
+            _log().debug(error, exc_info=True)
+        attach_row_error(resource, row_result, error, row, kwargs)
+    return row_result
+
+
+def bulk_update_field_names(resource) -> list[str]:
+    """The body of ``get_bulk_update_fields()`` (see its docstring)."""
+    id_fields = set(resource.get_import_id_fields())
+    model = resource._meta.model
+    names = []
+    for name, field in resource.fields.items():
+        if name in id_fields or field.readonly or not field.attribute:
+            continue
+        model_field = _concrete_model_field(model, field.attribute)
+        if model_field is not None and model_field.name not in names:
+            names.append(model_field.name)
+    return names
+
+
+def field_constraints_of(resource) -> field_constraints.FieldConstraints:
+    """The body of ``_field_constraints()`` (see its docstring)."""
+    current = tuple(resource.fields.values())
+    remembered = resource.__dict__.get("_field_constraints_memo")
+    if remembered is not None and remembered[0] == current:
+        return remembered[1]
+    constraints = field_constraints.constraints_for(resource._meta.model, resource.fields)
+    resource.__dict__["_field_constraints_memo"] = (current, constraints)
+    return constraints
+
+
+def reset_pk_sequence(resource) -> None:
+    """Reset the primary key sequence of ``Meta.model``, where the backend has one."""
+    connection = _connection(resource.get_db_connection_name())
+    statements = connection.ops.sequence_reset_sql(no_style(), [resource._meta.model])
+    if not statements:
+        return
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def decide_transactions(alias: str, use_transactions: bool, dry_run: bool) -> bool:
+    """Whether the import runs in a transaction: when asked to, or for a dry run, where the
+    database has them; asking for one on a database without them is a configuration error."""
+    has_transactions = database_supports_transactions(alias)
+    if use_transactions and not has_transactions:
+        raise ImproperlyConfigured(
+            f"Transactions were requested for this import but the database '{alias}' "
+            "does not support them; set use_transactions=False (or Meta.use_transactions, "
+            "or IMPORT_EXPORT_USE_TRANSACTIONS) to import without one."
+        )
+    return bool((use_transactions or dry_run) and has_transactions)

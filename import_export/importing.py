@@ -19,15 +19,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.core.management.color import no_style
+from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, router
-from django.db.transaction import TransactionManagementError, set_rollback
+from django.db.transaction import set_rollback
 from django.utils.encoding import force_str
 
 from . import exceptions, field_constraints, import_engine
 from .diff import Diff
-from .error_text import shorten_validation_error
 from .import_engine import (  # noqa: F401 - names importers of this module use
     DuplicateKeyError,
     RowLengthError,
@@ -176,16 +174,7 @@ class ResourceImportMixin:
         The id fields identify the rows and cannot be updated by ``bulk_update``; read-only,
         many-to-many and relation-path fields are not columns of this model's table.
         """
-        id_fields = set(self.get_import_id_fields())
-        model = self._meta.model
-        names = []
-        for name, field in self.fields.items():
-            if name in id_fields or field.readonly or not field.attribute:
-                continue
-            model_field = _concrete_model_field(model, field.attribute)
-            if model_field is not None and model_field.name not in names:
-                names.append(model_field.name)
-        return names
+        return import_engine.bulk_update_field_names(self)
 
     # ---- finding or creating the instance for a row -----------------------------------------
 
@@ -343,13 +332,7 @@ class ResourceImportMixin:
         costs one tuple comparison; :func:`~import_export.field_constraints.constraints_for`
         shares the checks between instances of the same resource.
         """
-        current = tuple(self.fields.values())
-        remembered = self.__dict__.get("_field_constraints_memo")
-        if remembered is not None and remembered[0] == current:
-            return remembered[1]
-        constraints = field_constraints.constraints_for(self._meta.model, self.fields)
-        self.__dict__["_field_constraints_memo"] = (current, constraints)
-        return constraints
+        return import_engine.field_constraints_of(self)
 
     def _text_length_errors(self, instance: Any) -> dict[str, ValidationError]:
         """Validation errors Django's own save would raise for the row's values (a bad UUID).
@@ -508,22 +491,7 @@ class ResourceImportMixin:
         ``kwargs`` carries ``dry_run``, ``using_transactions`` and ``row_number`` (1-based), plus
         whatever the caller passed to ``import_data``; every hook receives them.
         """
-        row_result = self.get_row_result_class()()
-        if self._meta.store_row_values:
-            row_result.row_values = row
-        try:
-            import_engine.import_row_into(self, row_result, row, instance_loader, kwargs)
-        except ValidationError as invalid:
-            # Bad values: reported per cell, the import goes on.
-            row_result.validation_error = shorten_validation_error(invalid)
-            row_result.import_type = RowResult.IMPORT_TYPE_INVALID
-        except Exception as error:
-            # A TransactionManagementError only echoes an earlier row's failure on a broken
-            # transaction; logging it again for every row would bury the cause.
-            if not isinstance(error, TransactionManagementError):
-                _log().debug(error, exc_info=True)
-            import_engine.attach_row_error(self, row_result, error, row, kwargs)
-        return row_result
+        return import_engine.import_row(self, row, instance_loader, kwargs)
 
     # ---- the whole dataset --------------------------------------------------------------------
 
@@ -549,14 +517,7 @@ class ResourceImportMixin:
         if use_transactions is None:
             use_transactions = self.get_use_transactions()
         alias = self.get_db_connection_name()
-        has_transactions = import_engine.database_supports_transactions(alias)
-        if use_transactions and not has_transactions:
-            raise ImproperlyConfigured(
-                f"Transactions were requested for this import but the database '{alias}' "
-                "does not support them; set use_transactions=False (or Meta.use_transactions, "
-                "or IMPORT_EXPORT_USE_TRANSACTIONS) to import without one."
-            )
-        using_transactions = bool((use_transactions or dry_run) and has_transactions)
+        using_transactions = import_engine.decide_transactions(alias, use_transactions, dry_run)
         import_engine.check_batch_size(self)
         strip_byte_order_mark_from_headers(dataset)
 
@@ -620,10 +581,4 @@ class ModelResourceImportMixin:
         super().after_import(dataset, result, **kwargs)
         if self._is_dry_run(kwargs) or not result.totals.get(RowResult.IMPORT_TYPE_NEW):
             return
-        connection = _connection(self.get_db_connection_name())
-        statements = connection.ops.sequence_reset_sql(no_style(), [self._meta.model])
-        if not statements:
-            return
-        with connection.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
+        import_engine.reset_pk_sequence(self)
