@@ -8,6 +8,7 @@ bytes the library would produce", not a copy of today's output.
 import io
 import itertools
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -606,3 +607,41 @@ def test_sigterm_removes_the_partial_file_and_exits_non_zero(tmp_path):
             process.wait()
     assert process.returncode == 128 + signal.SIGTERM, stderr.decode()
     assert os.listdir(tmp_path) == []
+
+
+class ClassicallyImportedBook(resources.ModelResource):
+    """Overrides ``before_import``, so the command imports it the classic way (whole dataset)."""
+
+    class Meta:
+        model = Book
+        fields = ("id", "name", "published")
+
+    def before_import(self, dataset, **kwargs):
+        return super().before_import(dataset, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "resource, classic",
+    [("core.Book", False), (f"{MODULE}.ClassicallyImportedBook", True)],
+)
+def test_row_errors_and_validation_failures_are_listed_in_row_order(tmp_path, resource, classic):
+    from import_export.stream_import import needs_classic_import
+
+    assert needs_classic_import(get_resource_class(resource)) is classic
+    # Rows 2 and 4 raise (an id that is not a number), rows 3 and 5 fail validation.
+    path = write_csv(
+        tmp_path / "in.csv",
+        "id,name,published\n"
+        ",Good,2020-01-31\n"
+        "abc,A,\n"
+        ",B,31/31/2020\n"
+        "def,C,\n"
+        ",D,32/01/2020\n",
+    )
+    stderr = io.StringIO()
+    with pytest.raises(CommandFailed):
+        run_import(resource, path, stderr=stderr)
+    rows = [int(number) for number in re.findall(r"^Row (\d+)", stderr.getvalue(), re.M)]
+    assert sorted(set(rows)) == [2, 3, 4, 5]
+    assert rows == sorted(rows)
+    assert Book.objects.count() == 0
