@@ -631,12 +631,7 @@ def test_row_errors_and_validation_failures_are_listed_in_row_order(tmp_path, re
     # Rows 2 and 4 raise (an id that is not a number), rows 3 and 5 fail validation.
     path = write_csv(
         tmp_path / "in.csv",
-        "id,name,published\n"
-        ",Good,2020-01-31\n"
-        "abc,A,\n"
-        ",B,31/31/2020\n"
-        "def,C,\n"
-        ",D,32/01/2020\n",
+        "id,name,published\n,Good,2020-01-31\nabc,A,\n,B,31/31/2020\ndef,C,\n,D,32/01/2020\n",
     )
     stderr = io.StringIO()
     with pytest.raises(CommandFailed):
