@@ -5,6 +5,7 @@ Expected export output is always produced by the classic in-memory path
 bytes the library would produce", not a copy of today's output.
 """
 
+import importlib
 import io
 import itertools
 import os
@@ -21,7 +22,7 @@ from unittest import mock
 import pytest
 import tablib
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, OutputWrapper
 
 from core.models import Author, Book, Category
 from import_export import exceptions, resources
@@ -370,6 +371,39 @@ def test_progress_is_drawn_on_a_terminal(books, tmp_path):
     drawn = stderr.getvalue()
     assert "\r[" in drawn
     assert "100%  2/2 rows" in drawn
+
+
+@pytest.mark.parametrize("bar_class", ["export", "import"])
+def test_progress_bar_off_a_terminal_writes_one_plain_line(bar_class):
+    from import_export.management.commands.export import ProgressBar
+
+    ImportProgressBar = importlib.import_module(
+        "import_export.management.commands.import"
+    ).ImportProgressBar
+
+    log = io.StringIO()  # a log file: not a terminal
+    stream = OutputWrapper(log)
+    bar = ProgressBar(stream, total=50_000, interval=0) if bar_class == "export" else None
+    bar = bar or ImportProgressBar(stream, interval=0)
+    for rows in range(0, 50_001, 10):
+        bar(rows)
+    bar.end_line()
+    assert "\r" not in log.getvalue()
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 1 and len(lines[0]) < 100
+    assert "50000" in lines[0].replace(",", "")
+
+
+def test_progress_bar_on_a_terminal_redraws_one_line():
+    from import_export.management.commands.export import ProgressBar
+
+    terminal = TerminalStringIO()
+    bar = ProgressBar(OutputWrapper(terminal), total=100, interval=0)
+    for rows in (10, 50, 100):
+        bar(rows)
+    bar.end_line()
+    assert terminal.getvalue().count("\r[") == 4  # three redraws and the final one
+    assert terminal.getvalue().endswith("100/100 rows\n")
 
 
 def test_no_progress_when_stderr_is_not_a_terminal(books):
