@@ -219,3 +219,22 @@ def test_upstream_pins_resolve_to_the_fork_without_an_index(offline_dist, pin):
         cwd=work,
     )
     assert imported.stdout.strip() == import_export.__version__, imported.stderr
+
+
+@needs_build_tools
+def test_a_constraints_file_pins_the_fork_by_url_under_a_consumers_range(offline_dist):
+    """pulpcore's way: its own requirement stays ``>=2.9,<5.0``; the deployment pins the ref."""
+    work, dist, _ = offline_dist
+    (wheel,) = dist.glob("django_import_export-*.whl")
+    constraints = work / "constraints.txt"
+    constraints.write_text(f"{DISTRIBUTION} @ {wheel.as_uri()}\n")
+    environment = work / "venv-constraints"
+    venv.create(environment, with_pip=True)
+    offline = ("--no-index", "--find-links", str(dist))
+    installed = scratch_pip(
+        environment, "install", *offline, "-c", str(constraints), "upstream-consumer"
+    )
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert f"django-import-export-{import_export.__version__}" in installed.stdout
+    checked = scratch_pip(environment, "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
