@@ -121,7 +121,7 @@ def main(argv: list[str]) -> int:
     existed = OUTPUT.exists()
     print(
         f"writing about {args.rows * 3.15 / 1000:,.0f} MB into {OUTPUT.relative_to(ROOT)}/ "
-        + ("(kept: --keep / DEMO_KEEP)" if args.keep else "(removed at the end; --keep keeps it)"),
+        + _what_is_removed(args.keep, existed),
         file=sys.stderr,
     )
     OUTPUT.mkdir(exist_ok=True)
@@ -135,6 +135,14 @@ def main(argv: list[str]) -> int:
         elif not args.keep:
             remove_exports()
     return 0
+
+
+def _what_is_removed(keep: bool, existed: bool) -> str:
+    if keep:
+        return "(kept: --keep / DEMO_KEEP)"
+    if existed:
+        return "(the exports are removed at the end; the database kept earlier stays)"
+    return "(removed at the end; --keep keeps it)"
 
 
 def run_exports(args) -> list[tuple[dict, dict]]:
