@@ -22,8 +22,9 @@ test: $(STAMP)
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .; \
 	exit $$status
 
+# DEMO_ARGS: e.g. --keep (keep demo-output/), --rows 20000; see benchmarks/demo.py --help.
 demo: $(STAMP)
-	$(PY) benchmarks/demo.py
+	$(PY) benchmarks/demo.py $(DEMO_ARGS)
 
 docs: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[docs]"

@@ -1,11 +1,16 @@
 #!/usr/bin/env python
 """``make demo``: stream a 200,000-row export of the test project to JSON, CSV and XLSX.
 
-The first run creates an SQLite database of pulpcore-shaped packages under ``demo-output/``
-(kept for later runs).  Each export then runs in a fresh child process, once streamed with
-``export_to_stream`` (a progress bar on stderr) and once through the classic
-``export()`` + ``export_data`` path, and the table compares rows, bytes, seconds and peak memory.
-The text formats must come out byte for byte the same both ways; the demo checks it.
+It creates an SQLite database of pulpcore-shaped packages under ``demo-output/``.  Each export
+then runs in a fresh child process, once streamed with ``export_to_stream`` (a progress bar on
+stderr, one plain line per stage when stderr is not a terminal) and once through the classic
+``export()`` + ``export_data`` path, and the table compares rows, bytes, seconds and memory
+growth (the peak RSS during the export minus the RSS before it, as in the README).  The text
+formats must come out byte for byte the same both ways; the demo checks it.
+
+At the default 200,000 rows it takes about 3.5 minutes and writes about 630 MB into
+``demo-output/``, which it removes at the end unless ``--keep`` is given or ``DEMO_KEEP=1`` is
+set (a kept database is reused by the next run).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import argparse
 import filecmp
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -61,7 +67,7 @@ def run_child(mode: str, file_format: str, db_path: Path, target: Path) -> dict:
         "rows": rows,
         "bytes": target.stat().st_size,
         "seconds": round(seconds, 2),
-        "peak_mb": round((read_status_kb("VmHWM") - baseline) / 1024, 1),
+        "growth_mb": round((read_status_kb("VmHWM") - baseline) / 1024, 1),
     }
 
 
@@ -79,7 +85,7 @@ def export_in_child(mode: str, file_format: str, db_path: Path) -> dict:
 
 def print_table(pairs: list[tuple[dict, dict]]) -> None:
     print()
-    header = f"{'format':<7}{'path':<9}{'rows':>10}{'bytes':>15}{'seconds':>10}{'peak MB':>10}"
+    header = f"{'format':<7}{'path':<9}{'rows':>10}{'bytes':>15}{'seconds':>10}{'growth MB':>11}"
     print(header + "  same bytes")
     for streamed, classic in pairs:
         same = (
@@ -90,7 +96,7 @@ def print_table(pairs: list[tuple[dict, dict]]) -> None:
         for result in (streamed, classic):
             print(
                 f"{result['format']:<7}{result['mode']:<9}{result['rows']:>10,}"
-                f"{result['bytes']:>15,}{result['seconds']:>10}{result['peak_mb']:>10}"
+                f"{result['bytes']:>15,}{result['seconds']:>10}{result['growth_mb']:>11}"
                 f"  {same if result is streamed else ''}"
             )
 
@@ -100,20 +106,64 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        default=os.environ.get("DEMO_KEEP", "") not in ("", "0"),
+        help="keep demo-output/ (database and exported files); also DEMO_KEEP=1",
+    )
     args = parser.parse_args(argv)
     if args.child:
         mode, file_format, db, target = args.child
         print(json.dumps(run_child(mode, file_format, Path(db), Path(target))))
         return 0
+    started = time.monotonic()
+    existed = OUTPUT.exists()
+    print(
+        f"writing about {args.rows * 3.15 / 1000:,.0f} MB into {OUTPUT.relative_to(ROOT)}/ "
+        + _what_is_removed(args.keep, existed),
+        file=sys.stderr,
+    )
     OUTPUT.mkdir(exist_ok=True)
+    try:
+        pairs = run_exports(args)
+        print_table(pairs)
+        print(f"\n{output_size_mb():,.0f} MB written in {time.monotonic() - started:.0f} s")
+    finally:
+        if not args.keep and not existed:
+            shutil.rmtree(OUTPUT, ignore_errors=True)
+        elif not args.keep:
+            remove_exports()
+    return 0
+
+
+def _what_is_removed(keep: bool, existed: bool) -> str:
+    if keep:
+        return "(kept: --keep / DEMO_KEEP)"
+    if existed:
+        return "(the exports are removed at the end; the database kept earlier stays)"
+    return "(removed at the end; --keep keeps it)"
+
+
+def run_exports(args) -> list[tuple[dict, dict]]:
     db_path = ensure_database(args.rows, OUTPUT)
     pairs = []
     for file_format in args.formats.split(","):
         streamed = export_in_child("stream", file_format, db_path)
         classic = export_in_child("classic", file_format, db_path)
         pairs.append((streamed, classic))
-    print_table(pairs)
-    return 0
+    return pairs
+
+
+def output_size_mb() -> float:
+    return sum(path.stat().st_size for path in OUTPUT.rglob("*") if path.is_file()) / 1e6
+
+
+def remove_exports() -> None:
+    """Remove the exported files but not a database that was there before this run."""
+    for file_format in FORMATS:
+        for suffix in ("", "-classic"):
+            (OUTPUT / f"packages{suffix}.{file_format}").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -171,6 +171,12 @@ class ProgressBar:
 
     ``export_to_stream`` calls it with the running row count every chunk; redrawing is limited
     to a few times a second so that a fast export is not slowed down by terminal output.
+
+    Only a terminal gets the redrawn line (carriage returns).  On any other stream (a log
+    file, a pipe) nothing is written while the work runs and :meth:`end_line` writes the final
+    count as one plain line, so a log holds one short line per stage instead of thousands of
+    redraws joined into one.  The commands only create a bar when stderr is a terminal; the
+    demo writes its stages through a bar wherever its stderr goes.
     """
 
     WIDTH = 30
@@ -179,21 +185,29 @@ class ProgressBar:
         self.stream = stream
         self.total = total
         self.interval = interval
+        self.redraws = _is_terminal(stream)
         self._last_draw = 0.0
         self._latest: int | None = None  # the last count reported; None before the first
 
     def __call__(self, rows: int) -> None:
-        now = time.monotonic()
         self._latest = rows
+        if not self.redraws:
+            return
+        now = time.monotonic()
         if now - self._last_draw >= self.interval:
             self._last_draw = now
             self._draw(rows)
 
     def end_line(self) -> None:
-        """Move past the bar's line (its last drawing shows the final count)."""
-        if self._latest is not None:
+        """Finish the bar's line with the final count (the only line off a terminal)."""
+        if self._latest is None:
+            return
+        if self.redraws:
             self._draw(self._latest)
             self.stream.write("", style_func=str)
+        else:
+            self.stream.write(self.render(self._latest), style_func=str)
+            self.stream.flush()
 
     def _draw(self, rows: int) -> None:
         self.stream.write(f"\r{self.render(rows)}", style_func=str, ending="")
@@ -206,6 +220,14 @@ class ProgressBar:
         filled = round(share * self.WIDTH)
         bar = "#" * filled + "." * (self.WIDTH - filled)
         return f"[{bar}] {share:4.0%}  {rows}/{self.total} rows"
+
+
+def _is_terminal(stream) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
 
 
 def _export(resource, file_format, target, progress) -> int:

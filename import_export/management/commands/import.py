@@ -177,7 +177,7 @@ class Command(BaseCommand):
 
     def _report_problems(self, result) -> int:
         """Write one line per problem to stderr; return how many there were."""
-        lines = [*_base_error_lines(result), *_row_error_lines(result), *_invalid_row_lines(result)]
+        lines = [*_base_error_lines(result), *_row_problem_lines(result)]
         not_listed = getattr(result, "errors_not_kept", 0)
         if not_listed:
             lines.append(
@@ -285,17 +285,31 @@ def _base_error_lines(result) -> list[str]:
     return [f"{_describe_exception(error.error)}" for error in result.base_errors]
 
 
-def _row_error_lines(result) -> list[str]:
+def _row_problem_lines(result) -> list[str]:
+    """Row errors and validation failures together, in the file's row order.
+
+    The result keeps the two kinds apart (``row_errors()`` and ``invalid_rows``); listing one
+    kind after the other would print row 5, then row 3.  The sort is stable, so the messages
+    of one row keep their order (errors before validation messages).
+    """
+    numbered = [*_row_error_lines(result), *_invalid_row_lines(result)]
+    numbered.sort(key=lambda item: (item[0] is None, item[0] or 0))
+    return [line for _number, line in numbered]
+
+
+def _row_error_lines(result) -> list[tuple[int | None, str]]:
+    """Exceptions raised while importing a row: (row number, line)."""
     lines = []
     for number, errors in result.row_errors():
         for error in errors:
             column = getattr(error, "column", None)
             value = getattr(error, "value", None)
-            lines.append(located_message(number, column, value, _describe_exception(error.error)))
+            message = located_message(number, column, value, _describe_exception(error.error))
+            lines.append((number, message))
     return lines
 
 
-def _invalid_row_lines(result) -> list[str]:
+def _invalid_row_lines(result) -> list[tuple[int | None, str]]:
     """Validation failures, one line per message, naming the file's column where known."""
     lines = []
     for invalid_row in getattr(result, "invalid_rows", []):
@@ -304,11 +318,10 @@ def _invalid_row_lines(result) -> list[str]:
         for key, messages in invalid_row.error_dict.items():
             column = None if key == NON_FIELD_ERRORS else column_for(key)
             for message in messages:
-                lines.append(
-                    located_message(
-                        invalid_row.number, column, row.get(column), message, column in row
-                    )
+                line = located_message(
+                    invalid_row.number, column, row.get(column), message, column in row
                 )
+                lines.append((invalid_row.number, line))
     return lines
 
 

@@ -5,9 +5,11 @@ Expected export output is always produced by the classic in-memory path
 bytes the library would produce", not a copy of today's output.
 """
 
+import importlib
 import io
 import itertools
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -20,7 +22,7 @@ from unittest import mock
 import pytest
 import tablib
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, OutputWrapper
 
 from core.models import Author, Book, Category
 from import_export import exceptions, resources
@@ -371,6 +373,39 @@ def test_progress_is_drawn_on_a_terminal(books, tmp_path):
     assert "100%  2/2 rows" in drawn
 
 
+@pytest.mark.parametrize("bar_class", ["export", "import"])
+def test_progress_bar_off_a_terminal_writes_one_plain_line(bar_class):
+    from import_export.management.commands.export import ProgressBar
+
+    ImportProgressBar = importlib.import_module(
+        "import_export.management.commands.import"
+    ).ImportProgressBar
+
+    log = io.StringIO()  # a log file: not a terminal
+    stream = OutputWrapper(log)
+    bar = ProgressBar(stream, total=50_000, interval=0) if bar_class == "export" else None
+    bar = bar or ImportProgressBar(stream, interval=0)
+    for rows in range(0, 50_001, 10):
+        bar(rows)
+    bar.end_line()
+    assert "\r" not in log.getvalue()
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 1 and len(lines[0]) < 100
+    assert "50000" in lines[0].replace(",", "")
+
+
+def test_progress_bar_on_a_terminal_redraws_one_line():
+    from import_export.management.commands.export import ProgressBar
+
+    terminal = TerminalStringIO()
+    bar = ProgressBar(OutputWrapper(terminal), total=100, interval=0)
+    for rows in (10, 50, 100):
+        bar(rows)
+    bar.end_line()
+    assert terminal.getvalue().count("\r[") == 4  # three redraws and the final one
+    assert terminal.getvalue().endswith("100/100 rows\n")
+
+
 def test_no_progress_when_stderr_is_not_a_terminal(books):
     stdout, _ = byte_stdout()
     stderr = io.StringIO()
@@ -606,3 +641,36 @@ def test_sigterm_removes_the_partial_file_and_exits_non_zero(tmp_path):
             process.wait()
     assert process.returncode == 128 + signal.SIGTERM, stderr.decode()
     assert os.listdir(tmp_path) == []
+
+
+class ClassicallyImportedBook(resources.ModelResource):
+    """Overrides ``before_import``, so the command imports it the classic way (whole dataset)."""
+
+    class Meta:
+        model = Book
+        fields = ("id", "name", "published")
+
+    def before_import(self, dataset, **kwargs):
+        return super().before_import(dataset, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "resource, classic",
+    [("core.Book", False), (f"{MODULE}.ClassicallyImportedBook", True)],
+)
+def test_row_errors_and_validation_failures_are_listed_in_row_order(tmp_path, resource, classic):
+    from import_export.stream_import import needs_classic_import
+
+    assert needs_classic_import(get_resource_class(resource)) is classic
+    # Rows 2 and 4 raise (an id that is not a number), rows 3 and 5 fail validation.
+    path = write_csv(
+        tmp_path / "in.csv",
+        "id,name,published\n,Good,2020-01-31\nabc,A,\n,B,31/31/2020\ndef,C,\n,D,32/01/2020\n",
+    )
+    stderr = io.StringIO()
+    with pytest.raises(CommandFailed):
+        run_import(resource, path, stderr=stderr)
+    rows = [int(number) for number in re.findall(r"^Row (\d+)", stderr.getvalue(), re.M)]
+    assert sorted(set(rows)) == [2, 3, 4, 5]
+    assert rows == sorted(rows)
+    assert Book.objects.count() == 0
