@@ -6,7 +6,11 @@ test runs against the test project's models.
 
 from decimal import Decimal
 
+from django.contrib.admin import AdminSite
+from django.urls import path
+
 from import_export import fields, instance_loaders, resources, widgets
+from import_export.admin import ImportExportModelAdmin
 
 from ..models import Author, Book, Category, Magazine, Publisher
 
@@ -85,6 +89,21 @@ class PerUserBookResource(resources.ModelResource):
     class Meta:
         model = Book
         fields = ("id", "name", "price")
+
+
+class PerUserBookAdmin(ImportExportModelAdmin):
+    """Hands the request's user to the resource, on export and on import."""
+
+    resource_classes = [PerUserBookResource]
+
+    def get_resource_kwargs(self, request, **kwargs):
+        return {**super().get_resource_kwargs(request, **kwargs), "user": request.user}
+
+
+# The admin tests use this module as their URLconf, with the admin on its own site.
+site = AdminSite()
+site.register(Book, PerUserBookAdmin)
+urlpatterns = [path("admin/", site.urls)]
 
 
 # -- widgets -----------------------------------------------------------------------------------

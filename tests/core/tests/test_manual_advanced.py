@@ -8,6 +8,9 @@ from decimal import Decimal
 
 import pytest
 import tablib
+from django.contrib.auth.models import Permission
+from django.test import override_settings
+from django.urls import reverse
 
 from core.manual import advanced_resources as examples
 from core.models import Author, Book, Category, Magazine, Publisher
@@ -101,6 +104,22 @@ def test_per_user_fields_hide_the_price_from_everyone_but_superusers(books, djan
     examples.PerUserBookResource(user=boss).import_data(rows, raise_errors=True)
     first.refresh_from_db()
     assert first.price == Decimal("1.00")
+
+
+@override_settings(ROOT_URLCONF="core.manual.advanced_resources")
+def test_the_admin_hands_the_user_to_the_resource(books, client, django_user_model):
+    _, _, first, _ = books
+    staff = django_user_model.objects.create_user("clerk", is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__endswith="_book"))
+    boss = django_user_model.objects.create_superuser("boss", "b@example.com", "pw")
+    export = {"format": "0", "resource": "0"}
+    export.update({f"peruserbookresource_{name}": "on" for name in ("id", "name", "price")})
+    url = reverse("admin:core_book_export") + f"?id__exact={first.pk}"
+    for user, expected in ((staff, "ID,NAME"), (boss, "ID,NAME,PRICE")):
+        client.force_login(user)
+        response = client.post(url, export)
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content).decode().splitlines()[0] == expected
 
 
 # -- widgets -----------------------------------------------------------------------------------
