@@ -97,6 +97,17 @@ def test_the_page_lists_no_setting_the_package_does_not_read():
     assert not stale, f"docs/settings.rst documents settings the code does not read: {stale}"
 
 
+def test_every_package_setting_links_to_the_page_that_explains_it():
+    entries = documented_entries()
+    unlinked = [
+        name
+        for name, text in entries.items()
+        if name.startswith("IMPORT_EXPORT_") or name in ("IMPORT_FORMATS", "EXPORT_FORMATS")
+        if ":doc:`" not in text
+    ]
+    assert not unlinked, f"settings without a link to their page: {unlinked}"
+
+
 def admin_instance():
     return ie_admin.ImportExportModelAdmin(Book, AdminSite())
 
