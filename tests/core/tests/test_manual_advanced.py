@@ -78,6 +78,13 @@ def test_readonly_field_is_not_imported_and_an_empty_cell_takes_the_default(book
     assert first.published == datetime.date(2025, 4, 2)  # Meta.widgets format
 
 
+def test_a_declared_field_without_widget_gets_the_base_widget_generated_ones_their_own():
+    resource = examples.BookResource()
+    assert type(resource.fields["price"].widget) is widgets.DecimalWidget  # passed explicitly
+    assert type(resource.fields["shelf"].widget) is widgets.Widget  # declared without one
+    assert type(resource.fields["published"].widget) is widgets.DateWidget  # generated
+
+
 # -- dynamic fields ----------------------------------------------------------------------------
 def test_a_field_added_in_init_exists_only_when_asked_for(books):
     assert examples.BookWithOptionalEmailResource().get_export_headers() == ["id", "name"]
