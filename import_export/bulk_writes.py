@@ -132,12 +132,26 @@ class _NoType:
 _PREPARING_METHODS = ("get_db_prep_save", "get_db_prep_value", "get_prep_value", "to_python")
 
 
+def _methods(django_class: type, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(django_class, name) for name in names}
+
+
+#: Django's own methods, taken when this module is imported: a method replaced later on the
+#: class itself (``mock.patch``) is not one of these, so its values are prepared by it.
+_DJANGO_PREPARING = {
+    django_class: _methods(django_class, _PREPARING_METHODS)
+    for django_class in (CharField, TextField, IntegerField)
+}
+_DJANGO_PRE_SAVE = Field.pre_save
+_DJANGO_ADAPT_INTEGER = BaseDatabaseOperations.adapt_integerfield_value
+
+
 def _prepares_as(field: Any, django_class: type) -> bool:
     """Whether ``field`` prepares values with exactly ``django_class``'s methods (a subclass
-    that overrides none of them, and no replacement on the field object itself)."""
+    that overrides none of them, and no replacement on the class or the field object)."""
     return all(
-        getattr(type(field), name, None) is getattr(django_class, name) and name not in vars(field)
-        for name in _PREPARING_METHODS
+        getattr(type(field), name, None) is own and name not in vars(field)
+        for name, own in _DJANGO_PREPARING[django_class].items()
     )
 
 
@@ -154,7 +168,7 @@ def _unprepared_type(field: Any, connection: Any) -> type:
             return str
     if _prepares_as(field, IntegerField):
         adapt = getattr(type(connection.ops), "adapt_integerfield_value", None)
-        if adapt is BaseDatabaseOperations.adapt_integerfield_value:
+        if adapt is _DJANGO_ADAPT_INTEGER:
             return int
     return _NoType
 
@@ -162,7 +176,7 @@ def _unprepared_type(field: Any, connection: Any) -> type:
 def _plain_attname(field: Any) -> str | None:
     """The attribute ``field.pre_save(obj, add=True)`` returns as it is, or ``None`` when the
     field computes its value (``auto_now``, file fields, a subclass's own ``pre_save``)."""
-    if type(field).pre_save is Field.pre_save and "pre_save" not in vars(field):
+    if type(field).pre_save is _DJANGO_PRE_SAVE and "pre_save" not in vars(field):
         return field.attname
     return None
 

@@ -290,11 +290,16 @@ class ImportPlan:
 _CALL_PARAMETERS = frozenset({"field", "instance", "row", "is_m2m"})
 
 
+#: ``Field``'s own methods that importing a cell runs, taken when this module is imported: a
+#: method replaced later on the class itself (``mock.patch("...Field.save")``) is not these.
+_FIELD_CELL_METHODS = {name: vars(Field)[name] for name in ("save", "clean", "_cell")}
+
+
 def _sets_cells_as_field_does(import_field: Any) -> bool:
     """Whether ``import_field`` imports a cell exactly as :class:`Field` does: none of the
-    methods ``Field.save()`` runs is replaced (by a subclass or on the object itself)."""
-    for name in ("save", "clean", "_cell"):
-        if getattr(type(import_field), name, None) is not getattr(Field, name):
+    methods ``Field.save()`` runs is replaced (by a subclass, on the class or on the object)."""
+    for name, own in _FIELD_CELL_METHODS.items():
+        if getattr(type(import_field), name, None) is not own:
             return False
         if name in vars(import_field):
             return False

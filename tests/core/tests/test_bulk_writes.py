@@ -181,3 +181,11 @@ def test_fields_that_prepare_or_compute_their_values_are_not_skipped():
     assert bulk_writes._plain_attname(Book._meta.get_field("name")) == "name"
     assert bulk_writes._plain_attname(_AutoStamp(name="x")) is None
     assert bulk_writes._plain_attname(models.DateTimeField(auto_now=True)) is None
+
+
+def test_a_preparing_method_patched_on_djangos_class_is_called():
+    from unittest import mock
+
+    with mock.patch.object(models.CharField, "get_prep_value", lambda self, value: value):
+        assert bulk_writes._unprepared_type(models.CharField(), connection) is bulk_writes._NoType
+    assert bulk_writes._unprepared_type(models.CharField(), connection) is str

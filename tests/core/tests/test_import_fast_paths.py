@@ -177,3 +177,16 @@ class DirectCellPathTest(TestCase):
         dataset = _books([1, "Mort", "1", "Pratchett"])
         self.assert_same_as_per_row(Plain, dataset, is_m2m=False)
         self.assert_same_as_per_row(Plain, dataset, instance="not an instance")
+
+    def test_field_save_patched_on_the_class_is_called(self):
+        # Upstream's own tests patch Field.save on the class to make every row fail.
+        from unittest import mock
+
+        class Plain(BookResource):
+            class Meta(BookResource.Meta):
+                pass
+
+        with mock.patch("import_export.resources.Field.save", side_effect=Exception("fail!")):
+            result = Plain().import_data(_books([1, "Mort", "1", "Pratchett"]))
+        self.assertEqual(result.totals["error"], 1)
+        self.assertIn("fail!", result.error_messages()[0])
