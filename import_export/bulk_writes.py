@@ -24,8 +24,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connections, router, transaction
-from django.db.models import Manager, QuerySet
-from django.db.models.fields import NOT_PROVIDED
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models import Field, Manager, QuerySet
+from django.db.models.fields import NOT_PROVIDED, CharField, IntegerField, TextField
 
 
 def _is_djangos(model: Any, name: str) -> bool:
@@ -91,6 +92,7 @@ def fast_bulk_update(
     # later batch wins.
     largest = connection.ops.bulk_batch_size([pk, pk, *fields], objs)
     size = min(batch_size, largest) if batch_size else largest
+    columns = [(field, _unprepared_type(field, connection)) for field in fields]
     batches = []
     for start in range(0, len(objs), size):
         rows, seen = [], set()
@@ -98,9 +100,14 @@ def fast_bulk_update(
             if obj.pk in seen:
                 continue
             seen.add(obj.pk)
-            row = [
-                field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields
-            ]
+            row = []
+            for field, unprepared in columns:
+                value = getattr(obj, field.attname)
+                row.append(
+                    value
+                    if type(value) is unprepared
+                    else field.get_db_prep_save(value, connection)
+                )
             row.append(pk.get_db_prep_value(obj.pk, connection))
             rows.append(row)
         batches.append(rows)
@@ -115,6 +122,63 @@ def fast_bulk_update(
         for rows in batches:
             cursor.executemany(sql, rows)
     return True
+
+
+class _NoType:
+    """A type no value has: the "unprepared type" of a field whose values are all prepared."""
+
+
+#: The methods through which ``Field.get_db_prep_save()`` prepares a value.
+_PREPARING_METHODS = ("get_db_prep_save", "get_db_prep_value", "get_prep_value", "to_python")
+
+
+def _methods(django_class: type, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(django_class, name) for name in names}
+
+
+#: Django's own methods, taken when this module is imported: a method replaced later on the
+#: class itself (``mock.patch``) is not one of these, so its values are prepared by it.
+_DJANGO_PREPARING = {
+    django_class: _methods(django_class, _PREPARING_METHODS)
+    for django_class in (CharField, TextField, IntegerField)
+}
+_DJANGO_PRE_SAVE = Field.pre_save
+_DJANGO_ADAPT_INTEGER = BaseDatabaseOperations.adapt_integerfield_value
+
+
+def _prepares_as(field: Any, django_class: type) -> bool:
+    """Whether ``field`` prepares values with exactly ``django_class``'s methods (a subclass
+    that overrides none of them, and no replacement on the class or the field object)."""
+    return all(
+        getattr(type(field), name, None) is own and name not in vars(field)
+        for name, own in _DJANGO_PREPARING[django_class].items()
+    )
+
+
+def _unprepared_type(field: Any, connection: Any) -> type:
+    """The type whose values ``field.get_db_prep_save(value, connection)`` returns unchanged,
+    so preparing them can be skipped; :class:`_NoType` when there is none known.
+
+    Text fields return a ``str`` as it is (``to_python`` of a ``str`` is the value).  Integer
+    fields return an ``int`` as ``int(value)``, the same value, unless the backend adapts
+    integers (PostgreSQL wraps them in typed objects): then every value is prepared.
+    """
+    for django_class in (CharField, TextField):
+        if _prepares_as(field, django_class):
+            return str
+    if _prepares_as(field, IntegerField):
+        adapt = getattr(type(connection.ops), "adapt_integerfield_value", None)
+        if adapt is _DJANGO_ADAPT_INTEGER:
+            return int
+    return _NoType
+
+
+def _plain_attname(field: Any) -> str | None:
+    """The attribute ``field.pre_save(obj, add=True)`` returns as it is, or ``None`` when the
+    field computes its value (``auto_now``, file fields, a subclass's own ``pre_save``)."""
+    if type(field).pre_save is _DJANGO_PRE_SAVE and "pre_save" not in vars(field):
+        return field.attname
+    return None
 
 
 def _uses_django_bulk_create(model: Any) -> bool:
@@ -152,12 +216,21 @@ def fast_bulk_create(model: Any, objs: Sequence[Any], batch_size: int | None) ->
     connection = connections[alias]
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    columns = [
+        (field, _plain_attname(field), _unprepared_type(field, connection)) for field in fields
+    ]
     rows = []
     for obj in objs:
-        values = [field.pre_save(obj, True) for field in fields]
-        if any(hasattr(value, "resolve_expression") for value in values):
-            return False
-        rows.append([f.get_db_prep_save(v, connection) for f, v in zip(fields, values)])
+        row = []
+        for field, attname, unprepared in columns:
+            value = field.pre_save(obj, True) if attname is None else getattr(obj, attname)
+            if type(value) is unprepared:
+                row.append(value)
+            elif hasattr(value, "resolve_expression"):
+                return False
+            else:
+                row.append(field.get_db_prep_save(value, connection))
+        rows.append(row)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))

@@ -133,6 +133,7 @@ class InstanceState:
         self.model = model
         concrete = model._meta.concrete_fields
         self.attnames = tuple(field.attname for field in concrete)
+        self._not_read = (_NOT_READ,) * len(self.attnames)  # the default of each attname
         self.diff_attnames = frozenset(field.attname for field in diff_fields)
         self.diff_relations = tuple(field for field in diff_fields if field.is_relation)
         self._last: tuple | None = None
@@ -166,10 +167,11 @@ class InstanceState:
         """The state of ``instance``; with ``share``, the previous shared state instead when
         every value is the very same object (fresh instances of new rows are kept once)."""
         values = instance.__dict__
-        for name in self.diff_attnames:
-            if name not in values:
-                getattr(instance, name)  # a deferred column the diff shows: load it now
-        stored = tuple(values.get(name, _NOT_READ) for name in self.attnames)
+        if not values.keys() >= self.diff_attnames:
+            for name in self.diff_attnames:
+                if name not in values:
+                    getattr(instance, name)  # a deferred column the diff shows: load it now
+        stored = tuple(map(values.get, self.attnames, self._not_read))
         cache = instance._state.fields_cache
         for field in self.diff_relations:
             name = _cache_name(field)
@@ -228,6 +230,9 @@ class InstanceState:
 _PLAIN_VALUE_TYPES = (str, int, bool, uuid.UUID, type(None))
 
 
+_PLAIN_VALUE_TYPE_SET = frozenset(_PLAIN_VALUE_TYPES)
+
+
 def _same_value(before: Any, after: Any) -> bool:
     if before is after:
         return True
@@ -245,8 +250,17 @@ def _reuse_equal_values(before: tuple, after: tuple) -> tuple:
     freed)."""
     stored_before, related_before, *rest = before
     stored_after, related_after, *_ = after
+    if len(stored_before) != len(stored_after):
+        raise ValueError("the two states are of different models")
+    # Most values are the very object of the other state, or equal text/numbers: those are
+    # answered here; the rest by _same_value.
     stored = tuple(
-        b if _same_value(a, b) else a for a, b in zip(stored_before, stored_after, strict=True)
+        b
+        if a is b
+        or (type(a) is type(b) and type(a) in _PLAIN_VALUE_TYPE_SET and a == b)
+        or _same_value(a, b)
+        else a
+        for a, b in zip(stored_before, stored_after)
     )
     after_related = dict(related_after)
     related = tuple(

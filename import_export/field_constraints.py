@@ -81,6 +81,9 @@ class _FieldCheck:
     empty_to_none: bool  # a nullable converted field: "" means null
     validation_check: Check | None  # failure is a validation error (upstream: ValidationError)
     storage_check: Check | None  # failure is a row error (upstream: the database's error)
+    #: With a text-length storage check: its limit, so that a ``str`` within it (nearly every
+    #: value) is accepted without calling the check.
+    text_limit: int | None = None
 
 
 class FieldConstraints:
@@ -91,6 +94,10 @@ class FieldConstraints:
 
     def __init__(self, checks: Iterable[_FieldCheck]) -> None:
         self._checks = tuple(checks)
+        # Each step runs per row over the checks it needs only.
+        self._empty_checks = tuple(check for check in self._checks if check.empty_to_none)
+        self._validation_checks = tuple(c for c in self._checks if c.validation_check is not None)
+        self._storage_checks = tuple(c for c in self._checks if c.storage_check is not None)
 
     def __bool__(self) -> bool:
         return bool(self._checks)
@@ -98,9 +105,11 @@ class FieldConstraints:
     def normalise_empty(self, instance: Any, exclude: Iterable[str] = ()) -> None:
         """Turn ``""`` into ``None`` on nullable fields that store converted values (UUIDs, IP
         addresses): an export writes their null as an empty cell, which they cannot store."""
+        if not self._empty_checks:
+            return
         skipped = set(exclude)
-        for check in self._checks:
-            if check.empty_to_none and check.name not in skipped:
+        for check in self._empty_checks:
+            if check.name not in skipped:
                 if getattr(instance, check.attname, None) == "":
                     setattr(instance, check.attname, None)
 
@@ -111,10 +120,12 @@ class FieldConstraints:
 
         Fields named in ``exclude`` (those whose cell already failed conversion) are skipped.
         """
-        skipped = set(exclude)
         errors = {}
-        for check in self._checks:
-            if check.validation_check is None or check.name in skipped:
+        if not self._validation_checks:
+            return errors
+        skipped = set(exclude)
+        for check in self._validation_checks:
+            if check.name in skipped:
                 continue
             error = _run(check.validation_check, getattr(instance, check.attname, None))
             if error is not None:
@@ -127,11 +138,16 @@ class FieldConstraints:
         With ``row``, only fields whose column the row has are checked (a field the row does
         not set holds what the database already has), and the error names the row's raw cell.
         """
-        for check in self._checks:
-            if check.storage_check is None or (row is not None and check.column not in row):
+        for check in self._storage_checks:
+            if row is not None and check.column not in row:
                 continue
             value = getattr(instance, check.attname, None)
-            error = _run(check.storage_check, value)
+            if value is None:
+                continue
+            if type(value) is str and check.text_limit is not None:
+                if len(value) <= check.text_limit:
+                    continue
+            error = check.storage_check(value)
             if error is not None:
                 cell = value if row is None else row[check.column]
                 raise FieldConstraintError(check.name, check.column, cell, error)
@@ -190,7 +206,7 @@ def _plain_model_field(model: type[models.Model], attribute: str | None):
 
 def _check_for(model_field: models.Field, column: str) -> _FieldCheck | None:
     """The checks one model field needs, or None when it needs none."""
-    validation_check = storage_check = None
+    validation_check = storage_check = text_limit = None
     empty_to_none = False
     if isinstance(model_field, models.UUIDField):
         validation_check = _converts_with(model_field)
@@ -202,6 +218,7 @@ def _check_for(model_field: models.Field, column: str) -> _FieldCheck | None:
         storage_check = _fits_decimal(model_field)
     elif _stores_text(model_field) and model_field.max_length is not None:
         storage_check = _fits_length(model_field.max_length)
+        text_limit = model_field.max_length
     if validation_check is None and storage_check is None and not empty_to_none:
         return None
     return _FieldCheck(
@@ -211,6 +228,7 @@ def _check_for(model_field: models.Field, column: str) -> _FieldCheck | None:
         empty_to_none=empty_to_none,
         validation_check=validation_check,
         storage_check=storage_check,
+        text_limit=text_limit,
     )
 
 

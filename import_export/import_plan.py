@@ -17,7 +17,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connections
+from django.db.models.fields import NOT_PROVIDED
+from django.utils.encoding import force_str
 
 from . import widgets
 from .batched_lookups import (
@@ -27,6 +30,8 @@ from .batched_lookups import (
     relation_batching_blocker,
 )
 from .diff import Diff, InstanceState
+from .error_text import shorten
+from .fields import Field
 
 #: Rows read ahead and looked up together when ``Meta.batch_size`` is ``None``.
 DEFAULT_IMPORT_BATCH_SIZE = 1000
@@ -88,6 +93,10 @@ class ImportPlan:
     diff_state: InstanceState | None
     #: Why each lookup that is not batched is done per row (lookup -> reason), for debugging.
     per_row_reasons: dict[str, str] = field(default_factory=dict)
+    #: :attr:`plain_fields` paired with whether the row engine may set the field's value
+    #: itself (see :meth:`import_plain_fields`); ``None`` when every field goes through
+    #: ``import_field()`` (the resource overrides it, or its import fields are not stable).
+    direct_fields: list[tuple[Any, bool]] | None = None
 
     @classmethod
     def build(cls, resource: Any, loader: Any, using_transactions: bool) -> ImportPlan:
@@ -121,7 +130,65 @@ class ImportPlan:
             row_savepoint=cls._needs_row_savepoint(resource, batched, m2m, using_transactions),
             diff_state=diff_state,
             per_row_reasons=reasons,
+            direct_fields=cls._direct_fields(resource, stable, plain) if batched else None,
         )
+
+    @staticmethod
+    def _direct_fields(resource: Any, stable: bool, plain: list) -> list | None:
+        if not stable or _overrides(resource, "import_field"):
+            return None
+        if _overrides(resource, "_conversion_failure"):
+            return None
+        return [(candidate, _sets_cells_as_field_does(candidate)) for candidate in plain]
+
+    def import_plain_fields(self, resource: Any, instance: Any, row: Any, kwargs: dict) -> dict:
+        """Import the row's non-many-to-many cells onto ``instance``; the conversion errors
+        (attribute -> ``ValidationError``), as ``import_instance()`` collects them.
+
+        What ``import_field()`` → ``Field.save()`` → ``Field.clean()`` do for a field, done
+        here without the three calls, for a field that does them as :class:`Field` does
+        (:func:`_sets_cells_as_field_does`) and, checked on every row since a hook may change
+        it, has a plain attribute (no ``__`` path), is not read-only and whose column the row
+        holds: the widget's ``clean()`` (the same arguments), the default for an empty value,
+        ``saves_null_values``, then ``setattr``.  Every other field, and every field of a row
+        whose keyword arguments would collide with those calls' own parameters, goes through
+        ``import_field()`` as before.  Errors are what that path reports: a ``ValueError``
+        becomes the cell's validation message, anything else is tagged with its cell and
+        propagates.
+        """
+        from .importing import _remember_failed_cell
+
+        errors = {}
+        allowed = not (kwargs.keys() & _CALL_PARAMETERS)
+        for import_field, direct in self.direct_fields:
+            attribute = import_field.attribute
+            column = import_field.column_name
+            if not (
+                direct
+                and allowed
+                and attribute
+                and "__" not in attribute
+                and not import_field.readonly
+                and column in row
+            ):
+                message = resource._conversion_failure(import_field, instance, row, kwargs)
+                if message is not None:
+                    errors[attribute] = ValidationError(message, code="invalid")
+                continue
+            try:
+                value = import_field.widget.clean(row[column], row=row, **kwargs)
+                default = import_field.default
+                if default is not NOT_PROVIDED and value in import_field.empty_values:
+                    value = default() if callable(default) else default
+                if value is None and not import_field.saves_null_values:
+                    continue
+                setattr(instance, attribute, value)
+            except ValueError as error:
+                errors[attribute] = ValidationError(shorten(force_str(error)), code="invalid")
+            except Exception as error:
+                _remember_failed_cell(error, import_field, row)
+                raise
+        return errors
 
     @staticmethod
     def _instance_loader(resource: Any, loader: Any, reasons: dict[str, str], related) -> Any:
@@ -216,6 +283,27 @@ class ImportPlan:
     def relations_installed(self):
         """A context in which the batched relation widgets answer from the prefetched batch."""
         return self.relations if self.relations is not None else _NoRelations()
+
+
+#: Parameter names of ``import_field()``, ``Field.save()`` and ``Field.clean()``: a row whose
+#: keyword arguments hold one of them takes those calls (and the error they raise).
+_CALL_PARAMETERS = frozenset({"field", "instance", "row", "is_m2m"})
+
+
+#: ``Field``'s own methods that importing a cell runs, taken when this module is imported: a
+#: method replaced later on the class itself (``mock.patch("...Field.save")``) is not these.
+_FIELD_CELL_METHODS = {name: vars(Field)[name] for name in ("save", "clean", "_cell")}
+
+
+def _sets_cells_as_field_does(import_field: Any) -> bool:
+    """Whether ``import_field`` imports a cell exactly as :class:`Field` does: none of the
+    methods ``Field.save()`` runs is replaced (by a subclass, on the class or on the object)."""
+    for name, own in _FIELD_CELL_METHODS.items():
+        if getattr(type(import_field), name, None) is not own:
+            return False
+        if name in vars(import_field):
+            return False
+    return isinstance(import_field, Field)
 
 
 class _NoRelations:

@@ -233,6 +233,12 @@ class ResourceImportMixin:
         into one ``ValidationError`` tells the user about every bad cell of the row at once.
         Any other exception stops the row, tagged with the cell it came from.
         """
+        plan = self.__dict__.get("_import_plan")
+        if plan is not None and plan.direct_fields is not None:
+            errors = plan.import_plain_fields(self, instance, row, kwargs)
+            if errors:
+                raise ValidationError(errors)
+            return
         plain_fields, _ = self._plain_and_m2m_fields()
         errors = {}
         for field in plain_fields:

@@ -285,6 +285,28 @@ def _max_int_digits() -> int:
     return getter() if getter else 0
 
 
+#: Integers of at most this many bits (about 300 digits) are far below any limit
+#: ``sys.set_int_max_str_digits()`` accepts (640 digits at least), so they need no check.
+_SHORT_INT_BITS = 1000
+
+
+def _plain_int(value: Any) -> int | None:
+    """``value`` as an int when it needs no conversion step: an int (a JSON number) or the
+    ASCII digits of a short integer with an optional sign (most CSV cells); else ``None``.
+
+    For these values the result is the one ``int(Decimal(value))`` gives, without building a
+    Decimal, and no separator can be involved (plain digits have none in any locale).
+    """
+    if type(value) is int:
+        return value if value.bit_length() <= _SHORT_INT_BITS else None
+    if type(value) is str:
+        text = value.strip()
+        digits = text[1:] if text[:1] in ("+", "-") else text
+        if digits.isascii() and digits.isdigit() and len(digits) <= 300:
+            return int(text)
+    return None
+
+
 class IntegerWidget(NumberWidget):
     """Converts to and from ``int``; a fractional part is dropped, as upstream does."""
 
@@ -302,6 +324,9 @@ class IntegerWidget(NumberWidget):
             return None
         if isinstance(value, bool):  # a boolean column imported into an integer one
             return int(value)
+        plain = _plain_int(value)
+        if plain is not None:
+            return plain
         number = _to_decimal(self._delocalize(value), value, _EXPECTED_INTEGER)
         if not number.is_finite():
             detail = gettext("%(value)s is not a finite number (expected an integer)") % {
@@ -378,15 +403,20 @@ def _to_decimal(delocalized: Any, original: Any, expected: str) -> Decimal:
     """
     if isinstance(delocalized, Decimal):
         return delocalized
-    detail = _number_detail(original, expected)
+    # The detail is translated text: built only for a value that fails (it cost more than
+    # the conversion itself when it was built for every cell).
     if isinstance(delocalized, (list, tuple)):
-        raise InvalidNumberError(shorten(_decimal_error_text(delocalized)), detail)
+        raise InvalidNumberError(
+            shorten(_decimal_error_text(delocalized)), _number_detail(original, expected)
+        )
     if isinstance(delocalized, bool) or not isinstance(delocalized, (str, int, float)):
-        raise _with_detail(TypeError(shorten(_decimal_error_text(delocalized))), detail)
+        raise _with_detail(
+            TypeError(shorten(_decimal_error_text(delocalized))), _number_detail(original, expected)
+        )
     try:
         return Decimal(force_str(delocalized))
     except InvalidOperation as exc:
-        raise NumberSyntaxError(str(exc), detail) from exc
+        raise NumberSyntaxError(str(exc), _number_detail(original, expected)) from exc
 
 
 def _decimal_error_text(value: Any) -> str:

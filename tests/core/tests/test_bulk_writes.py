@@ -4,12 +4,16 @@ import copy
 import uuid
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from core.models import Author, Book, PulpContent, PulpPackage
+from import_export import bulk_writes
 from import_export.bulk_writes import fast_bulk_create, fast_bulk_update
 
 FIELDS = ["name", "author", "price", "published"]
@@ -115,3 +119,73 @@ class FastBulkCreateTest(TestCase):
         with self.assertRaises(IntegrityError), transaction.atomic():
             fast_bulk_create(Book, books, None)
         self.assertFalse(Book.objects.exists())
+
+
+# -- values written without preparation -----------------------------------------------------------
+
+
+class _ShoutingCharField(models.CharField):
+    def get_prep_value(self, value):
+        return super().get_prep_value(value).upper()
+
+
+class _AutoStamp(models.CharField):
+    def pre_save(self, model_instance, add):
+        return "stamped"
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    field=st.sampled_from(
+        [
+            models.CharField(max_length=10),
+            models.TextField(),
+            models.EmailField(),
+            models.IntegerField(),
+            models.BigIntegerField(),
+            models.PositiveSmallIntegerField(),
+            models.DecimalField(max_digits=5, decimal_places=2),
+            models.BooleanField(),
+            _ShoutingCharField(max_length=10),
+        ]
+    ),
+    value=st.one_of(
+        st.text(max_size=5),
+        st.integers(min_value=-(2**62), max_value=2**62),
+        st.booleans(),
+        st.decimals(allow_nan=False, allow_infinity=False, places=2, max_value=999),
+        st.none(),
+    ),
+)
+def test_a_value_left_unprepared_is_what_its_field_would_prepare(field, value):
+    unprepared = bulk_writes._unprepared_type(field, connection)
+    if type(value) is not unprepared:
+        return
+    expected = field.get_db_prep_save(value, connection)
+    assert expected == value and type(expected) is type(value)
+
+
+def test_fields_that_prepare_or_compute_their_values_are_not_skipped():
+    assert bulk_writes._unprepared_type(models.CharField(), connection) is str
+    assert bulk_writes._unprepared_type(_ShoutingCharField(), connection) is bulk_writes._NoType
+    assert bulk_writes._unprepared_type(models.DateField(), connection) is bulk_writes._NoType
+    patched = models.TextField()
+    patched.get_prep_value = lambda value: value.upper()
+    assert bulk_writes._unprepared_type(patched, connection) is bulk_writes._NoType
+    # A backend adapting integers (PostgreSQL's psycopg types) has every integer prepared.
+    integers = bulk_writes._unprepared_type(models.IntegerField(), connection)
+    adapts = type(connection.ops).adapt_integerfield_value is not (
+        bulk_writes.BaseDatabaseOperations.adapt_integerfield_value
+    )
+    assert integers is (bulk_writes._NoType if adapts else int)
+    assert bulk_writes._plain_attname(Book._meta.get_field("name")) == "name"
+    assert bulk_writes._plain_attname(_AutoStamp(name="x")) is None
+    assert bulk_writes._plain_attname(models.DateTimeField(auto_now=True)) is None
+
+
+def test_a_preparing_method_patched_on_djangos_class_is_called():
+    from unittest import mock
+
+    with mock.patch.object(models.CharField, "get_prep_value", lambda self, value: value):
+        assert bulk_writes._unprepared_type(models.CharField(), connection) is bulk_writes._NoType
+    assert bulk_writes._unprepared_type(models.CharField(), connection) is str

@@ -952,3 +952,39 @@ def test_plain_digits_skip_the_locale_lookups_with_the_same_result(language, tex
 
     with translation.override(language), override_settings(USE_THOUSAND_SEPARATOR=True):
         assert widgets.IntegerWidget()._delocalize(text) == sanitize_separators(text.strip())
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    value=st.one_of(
+        st.integers(min_value=-(10**320), max_value=10**320),
+        st.from_regex(r"\A[ \t\xa0]?[+-]{0,2}[0-9\u0660\uff11]{1,320}[ ]?\Z"),
+    )
+)
+def test_integer_fast_path_gives_what_the_decimal_conversion_gives(value):
+    """Ints and plain digit text skip the Decimal step: same int, or the same way of failing."""
+
+    def through_decimal():
+        return int(
+            Decimal(widgets.sanitize_separators(value.strip()) if isinstance(value, str) else value)
+        )
+
+    plain = widgets._plain_int(value)
+    if plain is not None:
+        assert plain == through_decimal()
+        assert type(plain) is int
+    # The widget gives upstream's result whichever way it takes.
+    try:
+        expected = through_decimal()
+    except Exception as error:
+        with pytest.raises(type(error)):
+            widgets.IntegerWidget().clean(value)
+    else:
+        assert widgets.IntegerWidget().clean(value) == expected
+
+
+def test_integer_fast_path_leaves_long_digit_runs_to_the_checked_conversion():
+    assert widgets._plain_int("9" * 301) is None
+    assert widgets._plain_int(10**400) is None
+    assert widgets._plain_int(True) is None  # bool is an int subclass: converted as before
+    assert widgets.IntegerWidget().clean("9" * 301) == int("9" * 301)
