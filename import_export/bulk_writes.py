@@ -28,6 +28,8 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Field, Manager, QuerySet
 from django.db.models.fields import NOT_PROVIDED, CharField, IntegerField, TextField
 
+from .utils import keeps_methods
+
 
 def _is_djangos(model: Any, name: str) -> bool:
     """Whether ``model.objects.<name>`` is Django's own ``QuerySet.<name>``, unreplaced.
@@ -142,17 +144,14 @@ _DJANGO_PREPARING = {
     django_class: _methods(django_class, _PREPARING_METHODS)
     for django_class in (CharField, TextField, IntegerField)
 }
-_DJANGO_PRE_SAVE = Field.pre_save
+_DJANGO_PRE_SAVE = {"pre_save": Field.pre_save}
 _DJANGO_ADAPT_INTEGER = BaseDatabaseOperations.adapt_integerfield_value
 
 
 def _prepares_as(field: Any, django_class: type) -> bool:
     """Whether ``field`` prepares values with exactly ``django_class``'s methods (a subclass
     that overrides none of them, and no replacement on the class or the field object)."""
-    return all(
-        getattr(type(field), name, None) is own and name not in vars(field)
-        for name, own in _DJANGO_PREPARING[django_class].items()
-    )
+    return keeps_methods(field, _DJANGO_PREPARING[django_class])
 
 
 def _unprepared_type(field: Any, connection: Any) -> type:
@@ -176,7 +175,7 @@ def _unprepared_type(field: Any, connection: Any) -> type:
 def _plain_attname(field: Any) -> str | None:
     """The attribute ``field.pre_save(obj, add=True)`` returns as it is, or ``None`` when the
     field computes its value (``auto_now``, file fields, a subclass's own ``pre_save``)."""
-    if type(field).pre_save is _DJANGO_PRE_SAVE and "pre_save" not in vars(field):
+    if keeps_methods(field, _DJANGO_PRE_SAVE):
         return field.attname
     return None
 

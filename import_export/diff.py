@@ -250,8 +250,6 @@ def _reuse_equal_values(before: tuple, after: tuple) -> tuple:
     freed)."""
     stored_before, related_before, *rest = before
     stored_after, related_after, *_ = after
-    if len(stored_before) != len(stored_after):
-        raise ValueError("the two states are of different models")
     # Most values are the very object of the other state, or equal text/numbers: those are
     # answered here; the rest by _same_value.
     stored = tuple(
@@ -260,7 +258,7 @@ def _reuse_equal_values(before: tuple, after: tuple) -> tuple:
         or (type(a) is type(b) and type(a) in _PLAIN_VALUE_TYPE_SET and a == b)
         or _same_value(a, b)
         else a
-        for a, b in zip(stored_before, stored_after)
+        for a, b in zip(stored_before, stored_after, strict=True)
     )
     after_related = dict(related_after)
     related = tuple(

@@ -142,12 +142,10 @@ class FieldConstraints:
             if row is not None and check.column not in row:
                 continue
             value = getattr(instance, check.attname, None)
-            if value is None:
-                continue
             if type(value) is str and check.text_limit is not None:
                 if len(value) <= check.text_limit:
                     continue
-            error = check.storage_check(value)
+            error = _run(check.storage_check, value)
             if error is not None:
                 cell = value if row is None else row[check.column]
                 raise FieldConstraintError(check.name, check.column, cell, error)

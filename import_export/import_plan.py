@@ -32,6 +32,7 @@ from .batched_lookups import (
 from .diff import Diff, InstanceState
 from .error_text import shorten
 from .fields import Field
+from .utils import keeps_methods
 
 #: Rows read ahead and looked up together when ``Meta.batch_size`` is ``None``.
 DEFAULT_IMPORT_BATCH_SIZE = 1000
@@ -156,7 +157,7 @@ class ImportPlan:
         becomes the cell's validation message, anything else is tagged with its cell and
         propagates.
         """
-        from .importing import _remember_failed_cell
+        from .import_engine import _remember_failed_cell  # import_engine imports this module
 
         errors = {}
         allowed = not (kwargs.keys() & _CALL_PARAMETERS)
@@ -298,12 +299,7 @@ _FIELD_CELL_METHODS = {name: vars(Field)[name] for name in ("save", "clean", "_c
 def _sets_cells_as_field_does(import_field: Any) -> bool:
     """Whether ``import_field`` imports a cell exactly as :class:`Field` does: none of the
     methods ``Field.save()`` runs is replaced (by a subclass, on the class or on the object)."""
-    for name, own in _FIELD_CELL_METHODS.items():
-        if getattr(type(import_field), name, None) is not own:
-            return False
-        if name in vars(import_field):
-            return False
-    return isinstance(import_field, Field)
+    return isinstance(import_field, Field) and keeps_methods(import_field, _FIELD_CELL_METHODS)
 
 
 class _NoRelations:

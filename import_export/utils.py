@@ -23,6 +23,17 @@ class atomic_if_using_transaction:  # noqa: N801 - the public name upstream uses
         return None
 
 
+def keeps_methods(obj, originals) -> bool:
+    """Whether ``obj`` runs exactly the methods in ``originals`` (name -> function): its class
+    neither overrides nor had them replaced (``mock.patch`` on the class), and the object has
+    none of its own.  The fast paths that skip a method's call ask this first."""
+    own_attributes = getattr(obj, "__dict__", {})
+    return all(
+        getattr(type(obj), name, None) is original and name not in own_attributes
+        for name, original in originals.items()
+    )
+
+
 def get_related_model(field):
     """The model a relation field points at, or ``None`` for a field that is not a relation."""
     if hasattr(field, "related_model"):

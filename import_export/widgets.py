@@ -255,7 +255,7 @@ class NumberWidget(Widget):
         """
         if isinstance(value, str):
             text = value.strip()
-            if text.isascii() and text.lstrip("+-").isdigit():
+            if _is_plain_integer_text(text):
                 return text
             return sanitize_separators(text)
         return value
@@ -301,10 +301,15 @@ def _plain_int(value: Any) -> int | None:
         return value if value.bit_length() <= _SHORT_INT_BITS else None
     if type(value) is str:
         text = value.strip()
-        digits = text[1:] if text[:1] in ("+", "-") else text
-        if digits.isascii() and digits.isdigit() and len(digits) <= 300:
+        if _is_plain_integer_text(text) and len(text.lstrip("+-")) <= 300:
             return int(text)
     return None
+
+
+def _is_plain_integer_text(text: str) -> bool:
+    """ASCII digits with at most one leading sign: text no locale writes differently."""
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    return digits.isascii() and digits.isdigit()
 
 
 class IntegerWidget(NumberWidget):
